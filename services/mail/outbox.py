@@ -1,0 +1,91 @@
+"""The mail outbox: messages are rendered and stored here; delivery drains it.
+
+Templates live in `services/mail/templates/<name>.{subject,txt,html}` and receive only
+generic context (practice name, times, links): emails name no person and carry no
+clinical detail (ARCHITECTURE §6). Queuing is idempotent per (practice, key).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from core.db import UnitOfWork
+from core.errors import InvalidInput, NotFound
+from models.orm.mail import MailStatus, OutboundMail
+from services.staff import normalise_email
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def render(template: str, context: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    if not (TEMPLATES / f"{template}.subject").exists():
+        raise InvalidInput(f"Unknown mail template {template!r}")
+    subject = _env.get_template(f"{template}.subject").render(context).strip()
+    body_text = _env.get_template(f"{template}.txt").render(context)
+    html_path = TEMPLATES / f"{template}.html"
+    body_html = (
+        _env.get_template(f"{template}.html").render(context) if html_path.exists() else None
+    )
+    return subject, body_text, body_html
+
+
+async def queue_mail(
+    uow: UnitOfWork,
+    *,
+    recipient: str,
+    template: str,
+    context: Mapping[str, Any],
+    idempotency_key: str,
+    created_by_staff_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Store a rendered message; the same key twice keeps the first. Returns its id."""
+    if uow.practice_id is None:
+        raise NotFound("No practice selected")
+    recipient = normalise_email(recipient)
+    subject, body_text, body_html = render(template, context)
+    stmt = (
+        insert(OutboundMail)
+        .values(
+            id=uuid.uuid4(),
+            practice_id=uow.practice_id,
+            recipient=recipient,
+            template=template,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
+            idempotency_key=idempotency_key,
+            status=MailStatus.pending,
+            created_by_staff_id=created_by_staff_id,
+        )
+        .on_conflict_do_nothing(index_elements=["practice_id", "idempotency_key"])
+        .returning(OutboundMail.id)
+    )
+    new_id = (await uow.session.execute(stmt)).scalar_one_or_none()
+    if new_id is not None:
+        return new_id
+    existing = await uow.session.scalar(
+        select(OutboundMail.id).where(OutboundMail.idempotency_key == idempotency_key)
+    )
+    if existing is None:  # cannot happen: the conflicting row is in this practice (RLS)
+        raise NotFound("Queued message not found")
+    return existing
+
+
+async def recent_mail(uow: UnitOfWork, *, limit: int = 50) -> list[OutboundMail]:
+    result = await uow.session.scalars(
+        select(OutboundMail).order_by(OutboundMail.created_at.desc(), OutboundMail.id).limit(limit)
+    )
+    return list(result)

@@ -1,0 +1,81 @@
+"""Practices: the tenants."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+
+from core.db import UnitOfWork
+from core.errors import Conflict, InvalidInput, NotFound
+from models.orm.practice import PlanTier, Practice
+from services import cross_practice
+
+LINK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+@dataclass(frozen=True)
+class PracticeCreate:
+    name: str
+    link_name: str
+    timezone: str
+    plan_tier: PlanTier = PlanTier.group
+
+
+def validate_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            "Unknown time zone", field_errors={"timezone": "Choose a zone such as America/Chicago."}
+        ) from None
+    return value
+
+
+async def create_practice(uow: UnitOfWork, data: PracticeCreate) -> Practice:
+    """Create a practice and scope the unit of work to it (the caller commits)."""
+    errors: dict[str, str] = {}
+    name = data.name.strip()
+    link_name = data.link_name.strip().lower()
+    if not 1 <= len(name) <= 200:
+        errors["name"] = "Enter the practice name (up to 200 characters)."
+    if not LINK_NAME.match(link_name):
+        errors["link_name"] = (
+            "Use 2–63 lowercase letters, digits and hyphens, starting with a letter or digit."
+        )
+    try:
+        validate_timezone(data.timezone)
+    except InvalidInput as exc:
+        errors.update(exc.field_errors)
+    if errors:
+        raise InvalidInput("The practice could not be created", field_errors=errors)
+    if await cross_practice.practice_id_by_link_name(uow.session, link_name) is not None:
+        raise Conflict(
+            "That link name is taken",
+            field_errors={"link_name": "Another practice uses this link name."},
+        )
+    practice = Practice(
+        id=uuid.uuid4(),
+        name=name,
+        link_name=link_name,
+        timezone=data.timezone,
+        plan_tier=data.plan_tier,
+        settings={},
+    )
+    await uow.set_practice(practice.id)
+    uow.session.add(practice)
+    await uow.session.flush()
+    return practice
+
+
+async def get_practice(uow: UnitOfWork) -> Practice:
+    """The practice the unit of work is scoped to."""
+    if uow.practice_id is None:
+        raise NotFound("No practice selected")
+    practice = await uow.session.scalar(select(Practice).where(Practice.id == uow.practice_id))
+    if practice is None:
+        raise NotFound("Practice not found")
+    return practice
