@@ -139,6 +139,9 @@ def run() -> int:
     def on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Explicitly: a shell that starts us in the background leaves SIGINT ignored, and
+    # Python keeps an inherited SIG_IGN, so Ctrl-C sent to the process group would be lost.
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     started = time.monotonic()
     try:

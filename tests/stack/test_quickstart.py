@@ -1,0 +1,153 @@
+"""The two-command quickstart, as a newcomer meets it: a fresh copy of the tree,
+`make run` until READY, Ctrl-C leaves nothing running, a second start is quick and finds
+its data. (The same check as ../shared/tools/newcomer-check, on free ports.)"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.stack
+
+SECOND_START_BUDGET_S = 15.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_copy(dest: Path) -> Path:
+    """What a clone of the current tree would hold (tracked and new, not ignored files)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for raw in filter(None, files):
+        rel = raw.decode()
+        src = PROJECT_ROOT / rel
+        if not src.exists():
+            continue  # deleted in the work tree
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+    return dest
+
+
+def processes_under(path: Path) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in cmdline:
+            found.append(f"{proc.name}: {cmdline.strip()}")
+    return found
+
+
+class RunningStack:
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.env = env
+        self.log = root / "make-run.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def readies(self) -> int:
+        return self.log.read_text(errors="replace").count("is READY") if self.log.exists() else 0
+
+    def start(self, timeout: float) -> float:
+        """`make run` until it prints READY again; returns the seconds it took."""
+        before = self.readies()
+        started = time.monotonic()
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                ["make", "run"],
+                cwd=self.root,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        while time.monotonic() - started < timeout:
+            if self.readies() > before:
+                return time.monotonic() - started
+            if self.proc.poll() is not None:
+                pytest.fail(f"make run exited early:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        pytest.fail(f"make run not READY in {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def interrupt(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
+        self.proc.wait(timeout=40)
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        body: bytes = response.read()
+        return body.decode()
+
+
+@pytest.fixture
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    root = fresh_copy(tmp_path_factory.mktemp("newcomer") / "app")
+    uv = shutil.which("uv") or str(PROJECT_ROOT / ".tools" / "bin" / "uv")
+    ports = {
+        name: str(free_port())
+        for name in ("API_PORT", "TEMPORAL_PORT", "TEMPORAL_UI_PORT", "STRIPE_PORT")
+    }
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_", "TEMPORAL_", "STRIPE_", "VIRTUAL_ENV"))
+    }
+    env = {**keep, **ports, "UV": uv, "UV_OFFLINE": "1"}  # no network at test time: the uv cache
+    running = RunningStack(root, env)
+    try:
+        yield running
+    finally:
+        if running.proc is not None and running.proc.poll() is None:
+            os.killpg(running.proc.pid, signal.SIGKILL)
+        for line in processes_under(root):
+            os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_make_run_starts_stops_cleanly_and_keeps_its_data(stack: RunningStack) -> None:
+    api = f"http://127.0.0.1:{stack.env['API_PORT']}"
+    stack.start(timeout=300)
+    output = stack.log.read_text()
+    assert "System check: worker answered as role practicerunner_app; tenancy enforced" in output
+    assert f"Temporal Web UI   http://127.0.0.1:{stack.env['TEMPORAL_UI_PORT']}/" in output
+    health = get(f"{api}/health")
+    assert "All systems go" in health
+    get(f"http://127.0.0.1:{stack.env['TEMPORAL_UI_PORT']}/")  # the Web UI answers
+    assert "Your practice is ready on PracticeRunner" in get(f"{api}/dev/outbox")
+
+    stack.interrupt()
+    assert processes_under(stack.root) == []
+    assert "stopped. Data is kept" in stack.log.read_text()
+
+    took = stack.start(timeout=60)
+    assert took < SECOND_START_BUDGET_S, f"second start took {took:.1f}s"
+    assert "demo practice already there" in stack.log.read_text()
+    assert get(f"{api}/dev/outbox").count("Your practice is ready on PracticeRunner") == 1
+    stack.interrupt()
+    assert processes_under(stack.root) == []
