@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from core.db import SessionMaker, set_practice
 from models.orm.audit import ActorType, AuditEvent, AuditOutcome
@@ -76,17 +76,3 @@ class AuditRecorder:
                     ip=_clean_ip(entry.ip),
                 )
             )
-
-
-async def events_for_request(
-    sessionmaker: SessionMaker, practice_id: uuid.UUID | None, request_id: str
-) -> list[AuditEvent]:
-    """The events one request left (support and tests: "what did request X do?")."""
-    async with sessionmaker() as session, session.begin():
-        await set_practice(session, practice_id)
-        result = await session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.request_id == request_id)
-            .order_by(AuditEvent.occurred_at)
-        )
-        return list(result)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
@@ -67,8 +66,3 @@ async def add_staff_member(
             field_errors={"email": "A staff account already uses this email."},
         ) from None
     return member
-
-
-async def list_staff(uow: UnitOfWork) -> list[StaffMember]:
-    result = await uow.session.scalars(select(StaffMember).order_by(StaffMember.display_name))
-    return list(result)
