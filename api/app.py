@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.dev import outbox as dev_outbox
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
+from api.routing import AppRoute
 from api.system import health
 from api.templating import STATIC_DIR
 from core.db import make_engine, make_sessionmaker
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.audit = AuditRecorder(sessionmaker)
     app.state.temporal = LazyClient(settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE)
 
+    app.router.route_class = AppRoute  # safe by default: committed and audited
     install_error_handlers(app)
     app.add_middleware(
         RequestContextMiddleware, https=urlsplit(settings.APP_BASE_URL).scheme == "https"

@@ -8,13 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.context import AuditTrail
+from api.routing import AppRoute, PlainRoute
 from core.db import UnitOfWork, open_unit
 from core.settings import Settings
 
 
 async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request. The route class commits it *before* the response is
-    sent (FastAPI runs code after `yield` only after sending); here it is only closed."""
+    sent (FastAPI runs code after `yield` only after sending); here it is only closed.
+    Only our route classes commit, so any other route may not open one."""
+    if not isinstance(request.scope.get("route"), AppRoute | PlainRoute):
+        raise RuntimeError("a unit of work needs api.routing.AppRoute or PlainRoute")
     uow = await open_unit(request.app.state.sessionmaker)
     request.state.uow = uow
     try:

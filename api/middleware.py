@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 
@@ -13,8 +12,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.logging import redact_path
 
 access_log = logging.getLogger("access")
-
-_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -32,8 +29,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        # Always our own id: it is the audit log's request id, so a client may not choose it.
+        rid = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
         path: str = scope.get("path", "")
         started = time.perf_counter()

@@ -1,15 +1,17 @@
 """Route classes that end every request the same way.
 
-`AppRoute` (every route that touches practice data):
+`AppRoute` (the app's default; every route that touches practice data):
 1. the handler runs inside its unit of work;
-2. a response below 400 commits the unit *before* the response is sent — a commit that
-   fails becomes a `NotSaved` error response, never a success; any other response or
-   exception rolls back, so bad input changes nothing;
-3. one audit event is written in its own transaction, whatever happened (success,
-   denied, rejected, failed). If the audit write itself fails the request fails: no
-   unaudited access to practice data.
+2. a response below 400 writes the audit event **inside the request's own transaction**
+   and commits both *before* the response is sent — the change and its event are saved
+   together or not at all; a commit that fails becomes a `NotSaved` error, never a success;
+3. any other response or exception rolls back (bad input changes nothing) and the event
+   (denied, rejected, failed) is written in its own short transaction, so it survives the
+   rollback. No unaudited access: if a success cannot be audited, it is not a success.
 
-`PlainRoute` does 1–2 without the audit event (health, static-like pages).
+`PlainRoute` does 1–2 without the audit event (health and liveness pages).
+A route of any other class cannot open a unit of work (`api.deps.get_uow` refuses), so a
+write can never be silently dropped by a route that nobody commits.
 """
 
 from __future__ import annotations
@@ -42,19 +44,24 @@ def status_for_exception(exc: BaseException) -> int:
     return 500
 
 
-async def _end_unit(request: Request, *, commit: bool) -> None:
+def _unit(request: Request) -> UnitOfWork | None:
     uow: UnitOfWork | None = getattr(request.state, "uow", None)
-    if uow is None or uow.committed:
-        return
-    if not commit:
+    return uow if uow is not None and not uow.committed else None
+
+
+async def _rollback(request: Request) -> None:
+    uow = _unit(request)
+    if uow is not None:
         await uow.rollback()
-        return
+
+
+async def _commit(request: Request, uow: UnitOfWork) -> None:
     try:
         await uow.commit()
     except Exception as exc:
         log.warning("commit failed (%s) rid=%s", type(exc).__name__, request_id(request))
         await uow.rollback()
-        raise NotSaved("Your change was not saved. Nothing was written; please try again.") from exc
+        raise NotSaved("Your change was not saved. Please try again.") from exc
 
 
 class PlainRoute(APIRoute):
@@ -65,9 +72,14 @@ class PlainRoute(APIRoute):
             try:
                 response = await handler(request)
             except BaseException:
-                await _end_unit(request, commit=False)
+                await _rollback(request)
                 raise
-            await _end_unit(request, commit=response.status_code < 400)
+            uow = _unit(request)
+            if uow is not None:
+                if response.status_code < 400:
+                    await _commit(request, uow)
+                else:
+                    await uow.rollback()
             return response
 
         return run
@@ -83,26 +95,33 @@ class AppRoute(APIRoute):
             request.state.audit = trail
             try:
                 response = await handler(request)
-                await _end_unit(request, commit=response.status_code < 400)
+                if response.status_code < 400:
+                    await _record_success(request, trail, response.status_code)
+                else:
+                    await _rollback(request)
             except BaseException as exc:
                 try:
-                    await _end_unit(request, commit=False)
+                    await _rollback(request)
                 finally:
-                    await _audit(request, trail, status_for_exception(exc), swallow=True)
+                    await _record_apart(request, trail, status_for_exception(exc))
                 raise
-            await _audit(request, trail, response.status_code, swallow=False)
+            if response.status_code >= 400:
+                await _record_apart(request, trail, response.status_code)
             return response
 
         return run
 
 
-async def _audit(request: Request, trail: AuditTrail, status: int, *, swallow: bool) -> None:
-    recorder: AuditRecorder = request.app.state.audit
-    entry = AuditEntry(
+def _entry(request: Request, trail: AuditTrail, status: int) -> AuditEntry:
+    uow: UnitOfWork | None = getattr(request.state, "uow", None)
+    practice_id = trail.practice_id
+    if practice_id is None and uow is not None:
+        practice_id = uow.practice_id
+    return AuditEntry(
         request_id=request_id(request),
         action=trail.action,
         outcome=outcome_for_status(status),
-        practice_id=trail.practice_id,
+        practice_id=practice_id,
         actor_type=trail.actor_type,
         actor_id=trail.actor_id,
         acting_for_id=trail.acting_for_id,
@@ -111,12 +130,40 @@ async def _audit(request: Request, trail: AuditTrail, status: int, *, swallow: b
         status_code=status,
         ip=client_ip(request),
     )
+
+
+async def _record_success(request: Request, trail: AuditTrail, status: int) -> None:
+    """The event joins the request's transaction: saved with the change, or not at all."""
+    entry = _entry(request, trail, status)
+    uow = _unit(request)
+    if uow is None:
+        await _record_apart(request, trail, status, fail_closed=True)
+        return
+    recorder: AuditRecorder = request.app.state.audit
+    try:
+        await recorder.record_in(uow.session, entry)
+    except Exception as exc:
+        log.error("audit write failed (%s) rid=%s", type(exc).__name__, entry.request_id)
+        raise AuditUnavailable(
+            "The request could not be recorded in the audit log, so it was not carried out. "
+            "Please try again in a moment."
+        ) from exc
+    await _commit(request, uow)
+
+
+async def _record_apart(
+    request: Request, trail: AuditTrail, status: int, *, fail_closed: bool = False
+) -> None:
+    """Its own short transaction: kept even though the request's work was rolled back.
+    For a refused request a failure to record is logged and the refusal stands (nothing
+    was done); `fail_closed` turns it into an error where the request did something."""
+    entry = _entry(request, trail, status)
+    recorder: AuditRecorder = request.app.state.audit
     try:
         await recorder.record(entry)
     except Exception as exc:
         log.error("audit write failed (%s) rid=%s", type(exc).__name__, entry.request_id)
-        if not swallow:
+        if fail_closed:
             raise AuditUnavailable(
-                "The request could not be recorded in the audit log, so it was refused. "
-                "Please try again in a moment."
+                "The request could not be recorded in the audit log. Please try again in a moment."
             ) from exc

@@ -35,6 +35,7 @@ PLACEHOLDER_PAYLOAD_KEYS = "dev1:" + base64.b64encode(b"practicerunner-dev-paylo
 PLACEHOLDER_STRIPE_KEY = "sk_test_localstripe_placeholder"
 LOCALSTRIPE_BASE = "http://127.0.0.1:8420"
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_AUDIT_RETENTION_MONTHS = 72  # HIPAA documentation retention: 6 years
 
 
@@ -86,7 +87,11 @@ def parse_payload_keys(raw: str) -> list[tuple[str, bytes]]:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_ignore_empty=True, extra="ignore", case_sensitive=True
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=True,
+        hide_input_in_errors=True,  # errors must not print secrets (PAYLOAD_KEYS, URLs)
     )
 
     ENVIRONMENT: Environment = Environment.development
@@ -146,11 +151,7 @@ class Settings(BaseSettings):
             problems.append("PAYLOAD_KEYS is the development placeholder")
         if self.STRIPE_API_KEY.get_secret_value() == PLACEHOLDER_STRIPE_KEY:
             problems.append("STRIPE_API_KEY is the development placeholder")
-        if self.STRIPE_API_BASE and urlsplit(self.STRIPE_API_BASE).hostname in {
-            "127.0.0.1",
-            "localhost",
-            "::1",
-        }:
+        if self.STRIPE_API_BASE and urlsplit(self.STRIPE_API_BASE).hostname in LOOPBACK_HOSTS:
             problems.append("STRIPE_API_BASE points at a local fake Stripe")
         if self.DEMO_SEED:
             problems.append("DEMO_SEED is on: demo data is never seeded in production")
@@ -186,8 +187,13 @@ class Settings(BaseSettings):
 
     @property
     def dev_pages_enabled(self) -> bool:
-        """The mail-outbox viewer and other development pages exist only outside production."""
-        return self.ENVIRONMENT is not Environment.production
+        """The mail-outbox viewer and other development pages: never in production, and
+        only when the app is served on loopback (a deployment that forgot ENVIRONMENT
+        must not publish every practice's outbox). The routes also refuse non-loopback
+        clients."""
+        if self.ENVIRONMENT is Environment.production:
+            return False
+        return urlsplit(self.APP_BASE_URL).hostname in LOOPBACK_HOSTS
 
 
 KNOWN_SETTINGS: frozenset[str] = frozenset(Settings.model_fields)

@@ -14,6 +14,7 @@ TEMPORAL_UI_PORT, STRIPE_PORT (defaults 8000, 7233, 8233, 8420).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -30,15 +31,15 @@ from core.settings import (
     EMBEDDED_DATABASE,
     EMBEDDED_OWNER_ROLE,
     EMBEDDED_PGDATA,
-    PLACEHOLDER_STRIPE_KEY,
     PROJECT_ROOT,
     VAR_DIR,
     SettingsError,
-    embedded_url,
     get_settings,
 )
+from models.contracts.common import SEARCH_ATTRIBUTE_CASE_ID, SEARCH_ATTRIBUTE_PRACTICE_ID
 
 BIN = Path(sys.executable).parent
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 LOG_DIR = VAR_DIR / "log"
 
 
@@ -50,9 +51,10 @@ def _port(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def wait_until(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
+def wait_until(what: str, check: Callable[[], bool], stack: Stack, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        stack.check_children()  # a child that died (a port clash) fails fast, not in 60 s
         with contextlib.suppress(Exception):
             if check():
                 return
@@ -65,26 +67,104 @@ def http_ok(url: str) -> bool:
         return bool(200 <= response.status < 500)
 
 
+def temporal_command(port: int, ui_port: int) -> list[str]:
+    (VAR_DIR / "temporal").mkdir(parents=True, exist_ok=True)
+    return [
+        str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1",
+        "--port", str(port), "--ui-port", str(ui_port),
+        "--db-filename", str(VAR_DIR / "temporal" / "temporal.db"),
+        # WAL + synchronous=normal: as fast as in-memory, and persistent (STACK.md §9)
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+        "--search-attribute", f"{SEARCH_ATTRIBUTE_PRACTICE_ID}=Keyword",
+        "--search-attribute", f"{SEARCH_ATTRIBUTE_CASE_ID}=Keyword",
+        "--ui-disable-news-fetch", "--log-level", "warn",
+    ]  # fmt: skip
+
+
+def localstripe_command(port: int) -> list[str]:
+    state = VAR_DIR / "localstripe" / "state.pickle"
+    return [sys.executable, "-m", "devstack.localstripe_server", "--port", str(port),
+            "--state", str(state)]  # fmt: skip
+
+
+def api_command(port: int) -> list[str]:
+    return [str(BIN / "uvicorn"), "--factory", "api.app:create_app", "--host", "127.0.0.1",
+            "--port", str(port), "--no-access-log", "--proxy-headers"]  # fmt: skip
+
+
+def temporal_serving(port: int) -> bool:
+    health = subprocess.run(
+        [str(BIN / "temporal"), "operator", "cluster", "health", "--address", f"127.0.0.1:{port}"],
+        capture_output=True, timeout=5, check=False,
+    )  # fmt: skip
+    return b"SERVING" in health.stdout
+
+
+def migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini")), "head")
+
+
+async def seed() -> bool:
+    from core.db import make_engine, make_sessionmaker
+    from devstack.seed import seed_demo
+
+    settings = get_settings()
+    engine = make_engine(settings.DATABASE_URL, pool_size=1)
+    try:
+        return await seed_demo(make_sessionmaker(engine), settings)
+    finally:
+        await engine.dispose()
+
+
+async def system_check() -> str:
+    from devstack.system_check_cli import describe, run_check
+
+    settings = get_settings()
+    try:
+        return describe(await run_check(settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE))
+    except Exception as exc:
+        return f"the worker did not answer ({type(exc).__name__}); see var/log/worker.log"
+
+
 class Stack:
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.pg: Any = None
         self._logs: list[IO[bytes]] = []
-        self.stopping = False
+        self.spawning = False
+        self.stop_requested = False
 
     def start(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (LOG_DIR / f"{name}.log").open("ab")
         self._logs.append(log)
-        proc = subprocess.Popen(
-            cmd,
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a terminal Ctrl-C reaches only us; we stop them in order
-        )
-        self.children.append((name, proc))
+        # No Ctrl-C between spawning the child and recording it: it would be orphaned
+        # (children run in their own session, so the terminal's Ctrl-C never reaches them).
+        # A signal mask would be inherited by the child; a flag is not.
+        self.spawning = True
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=PROJECT_ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            self.children.append((name, proc))
+        finally:
+            self.spawning = False
+        if self.stop_requested:
+            raise KeyboardInterrupt
         return proc
+
+    def on_signal(self, signum: int, frame: object) -> None:
+        if self.spawning:
+            self.stop_requested = True
+            return
+        raise KeyboardInterrupt
 
     def check_children(self) -> None:
         for name, proc in self.children:
@@ -94,7 +174,18 @@ class Stack:
                 )
 
     def stop(self) -> None:
-        self.stopping = True
+        """Children in reverse order, then Postgres; a second Ctrl-C cannot cut it short."""
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            self._stop_children()
+        finally:
+            if self.pg is not None:
+                self.pg.stop()
+            for log in self._logs:
+                log.close()
+
+    def _stop_children(self) -> None:
         for _, proc in reversed(self.children):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -105,10 +196,6 @@ class Stack:
                 print(f"  {name} did not stop in 15s; killing it")
                 proc.kill()
                 proc.wait()
-        if self.pg is not None:
-            self.pg.stop()
-        for log in self._logs:
-            log.close()
 
 
 def run() -> int:
@@ -126,23 +213,20 @@ def run() -> int:
     ui_port = _port("TEMPORAL_UI_PORT", 8233)
     stripe_port = _port("STRIPE_PORT", 8420)
 
-    env: dict[str, str] = {
-        "APP_BASE_URL": os.environ.get("APP_BASE_URL", f"http://127.0.0.1:{api_port}"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    embedded_db = embedded_url(EMBEDDED_APP_ROLE) == settings.DATABASE_URL
-    own_temporal = "TEMPORAL_ADDRESS" not in os.environ
-    own_stripe = settings.STRIPE_API_KEY.get_secret_value() == PLACEHOLDER_STRIPE_KEY
+    # A part configured elsewhere (environment or .env) is not started here.
+    configured = settings.model_fields_set
+    embedded_db = "DATABASE_URL" not in configured
+    own_temporal = "TEMPORAL_ADDRESS" not in configured
+    own_stripe = "STRIPE_API_KEY" not in configured
+    env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
+    if "APP_BASE_URL" not in configured:
+        env["APP_BASE_URL"] = f"http://127.0.0.1:{api_port}"
 
     stack = Stack()
-
-    def on_signal(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
     # Explicitly: a shell that starts us in the background leaves SIGINT ignored, and
     # Python keeps an inherited SIG_IGN, so Ctrl-C sent to the process group would be lost.
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, stack.on_signal)
+    signal.signal(signal.SIGTERM, stack.on_signal)
     started = time.monotonic()
     try:
         if embedded_db:
@@ -155,132 +239,42 @@ def run() -> int:
             env["DATABASE_URL"] = stack.pg.url(EMBEDDED_APP_ROLE, EMBEDDED_DATABASE)
             env["DATABASE_OWNER_URL"] = stack.pg.url(EMBEDDED_OWNER_ROLE, EMBEDDED_DATABASE)
         if own_temporal:
-            (VAR_DIR / "temporal").mkdir(parents=True, exist_ok=True)
-            stack.start(
-                "temporal",
-                [
-                    str(BIN / "temporal"),
-                    "server",
-                    "start-dev",
-                    "--ip",
-                    "127.0.0.1",
-                    "--port",
-                    str(temporal_port),
-                    "--ui-port",
-                    str(ui_port),
-                    "--db-filename",
-                    str(VAR_DIR / "temporal" / "temporal.db"),
-                    "--sqlite-pragma",
-                    "journal_mode=wal",
-                    "--sqlite-pragma",
-                    "synchronous=normal",
-                    "--search-attribute",
-                    "PracticeId=Keyword",
-                    "--search-attribute",
-                    "CaseId=Keyword",
-                    "--ui-disable-news-fetch",
-                    "--log-level",
-                    "warn",
-                ],
-                {},
-            )
+            stack.start("temporal", temporal_command(temporal_port, ui_port), {})
             env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{temporal_port}"
             env["TEMPORAL_UI_URL"] = f"http://127.0.0.1:{ui_port}"
         if own_stripe:
-            stack.start(
-                "localstripe",
-                [
-                    sys.executable,
-                    "-m",
-                    "devstack.localstripe_server",
-                    "--port",
-                    str(stripe_port),
-                    "--state",
-                    str(VAR_DIR / "localstripe" / "state.pickle"),
-                ],
-                {},
-            )
+            stack.start("localstripe", localstripe_command(stripe_port), {})
             env["STRIPE_API_BASE"] = f"http://127.0.0.1:{stripe_port}"
+        os.environ.update(env)  # in-process steps below read the same settings
+        get_settings.cache_clear()
 
         print("• migrating the database (owner role)…", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", "head"],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **env},
-            check=True,
-            stdout=(LOG_DIR / "migrate.log").open("ab"),
-            stderr=subprocess.STDOUT,
-        )
+        migrate()
+        stack.start("api", api_command(api_port), env)  # the API needs no Temporal to start
         if settings.demo_seed_enabled:
-            subprocess.run(
-                [sys.executable, "-m", "devstack.seed_cli"],
-                cwd=PROJECT_ROOT,
-                env={**os.environ, **env},
-                check=True,
-            )
+            seeded = asyncio.run(seed())
+            print("• demo practice seeded" if seeded else "• demo practice already there")
         if own_temporal:
-            wait_until(
-                "Temporal dev server",
-                lambda: (
-                    b"SERVING"
-                    in subprocess.run(
-                        [
-                            str(BIN / "temporal"),
-                            "operator",
-                            "cluster",
-                            "health",
-                            "--address",
-                            f"127.0.0.1:{temporal_port}",
-                        ],
-                        capture_output=True,
-                        timeout=5,
-                    ).stdout
-                ),
-            )
+            wait_until("Temporal dev server", lambda: temporal_serving(temporal_port), stack)
         stack.start("worker", [sys.executable, "worker.py"], env)
-        stack.start(
-            "api",
-            [
-                str(BIN / "uvicorn"),
-                "--factory",
-                "api.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(api_port),
-                "--no-access-log",
-                "--proxy-headers",
-            ],
-            env,
-        )
-        wait_until("API", lambda: http_ok(f"http://127.0.0.1:{api_port}/healthz"))
+        wait_until("API", lambda: http_ok(f"http://127.0.0.1:{api_port}/healthz"), stack)
         if own_temporal:
-            wait_until("Temporal Web UI", lambda: http_ok(f"http://127.0.0.1:{ui_port}/"))
+            wait_until("Temporal Web UI", lambda: http_ok(f"http://127.0.0.1:{ui_port}/"), stack)
         stack.check_children()
-        check = subprocess.run(
-            [sys.executable, "-m", "devstack.system_check_cli"],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        check = asyncio.run(system_check())
         stack.check_children()
         _banner(
-            env,
             api_port,
             ui_port,
             own_temporal,
             settings.demo_seed_enabled,
-            check.stdout.strip(),
+            check,
             time.monotonic() - started,
         )
         while True:
             stack.check_children()
             time.sleep(0.5)
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\n• stopping…", flush=True)
         stack.stop()
         print("• stopped. Data is kept under var/ for the next start.")
@@ -295,7 +289,6 @@ def run() -> int:
 
 
 def _banner(
-    env: dict[str, str],
     api_port: int,
     ui_port: int,
     own_temporal: bool,

@@ -59,7 +59,9 @@ async def add_staff_member(
             uow.session.add(member)
             await uow.session.flush()
     except IntegrityError as exc:
-        if "uq_staff_members_email" not in str(exc.orig):
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) != (
+            "uq_staff_members_email"
+        ):
             raise
         raise Conflict(
             "Email already in use",

@@ -10,18 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from api.deps import Audit, Uow
 from api.routing import AppRoute
 from api.templating import templates
+from core.errors import NotFound
+from core.settings import LOOPBACK_HOSTS
 from models.orm.mail import OutboundMail
 from services import cross_practice
 from services.mail.outbox import recent_mail
 from services.practices import get_practice
 
-router = APIRouter(route_class=AppRoute, prefix="/dev")
+
+def loopback_only(request: Request) -> None:
+    host = request.client.host if request.client else ""
+    if host not in LOOPBACK_HOSTS:
+        raise NotFound("Not found")
+
+
+router = APIRouter(route_class=AppRoute, prefix="/dev", dependencies=[Depends(loopback_only)])
 
 PER_PRACTICE = 50
 

@@ -141,6 +141,9 @@ async def build_report(
         _mail(settings),
     ]
     http_status = 503 if components[0].status == "down" else 200
+    if settings.is_production:  # a public page: states only, no roles, hosts or tables
+        for c in components:
+            c.details = []
     return http_status, components
 
 

@@ -208,6 +208,7 @@ def _audit_log() -> None:
         BEGIN
           IF current_setting('app.audit_maintenance', true) = 'on' THEN
             IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            IF TG_OP = 'TRUNCATE' THEN RETURN NULL; END IF;
             RETURN NEW;
           END IF;
           RAISE EXCEPTION 'audit events are append-only' USING ERRCODE = 'insufficient_privilege';
@@ -218,6 +219,13 @@ def _audit_log() -> None:
         "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
         "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
     )
+    # Statement-level TRUNCATE triggers do not propagate to partitions: every partition
+    # gets its own (audit_ensure_partitions adds it to each month it creates).
+    for table in ("audit_events", "audit_events_default"):
+        op.execute(
+            f"CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
+        )
 
     op.execute(
         """
@@ -249,6 +257,8 @@ def _audit_log() -> None:
             ELSE
               EXECUTE format('CREATE TABLE %I PARTITION OF audit_events FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
             END IF;
+            EXECUTE format('CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON %I '
+                           'FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()', part);
             created := created + 1;
           END LOOP;
           RETURN created;

@@ -77,7 +77,10 @@ async def queue_mail(
     if new_id is not None:
         return new_id
     existing = await uow.session.scalar(
-        select(OutboundMail.id).where(OutboundMail.idempotency_key == idempotency_key)
+        select(OutboundMail.id).where(
+            OutboundMail.practice_id == uow.practice_id,
+            OutboundMail.idempotency_key == idempotency_key,
+        )
     )
     if existing is None:  # cannot happen: the conflicting row is in this practice (RLS)
         raise NotFound("Queued message not found")
@@ -85,7 +88,12 @@ async def queue_mail(
 
 
 async def recent_mail(uow: UnitOfWork, *, limit: int = 50) -> list[OutboundMail]:
+    if uow.practice_id is None:
+        raise NotFound("No practice selected")
     result = await uow.session.scalars(
-        select(OutboundMail).order_by(OutboundMail.created_at.desc(), OutboundMail.id).limit(limit)
+        select(OutboundMail)
+        .where(OutboundMail.practice_id == uow.practice_id)
+        .order_by(OutboundMail.created_at.desc(), OutboundMail.id)
+        .limit(limit)
     )
     return list(result)

@@ -125,6 +125,12 @@ class TestDevOutbox:
             ).fetchall()
         assert rows == [("dev.mail_outbox.view", "success", 2)]
 
+    async def test_it_refuses_clients_that_are_not_on_this_machine(self, app: FastAPI) -> None:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as remote:
+            response = await remote.get("/dev/outbox")
+        assert response.status_code == 404
+
     async def test_it_does_not_exist_in_production(self, db: Database, engine: AsyncEngine) -> None:
         settings = settings_for(
             db,

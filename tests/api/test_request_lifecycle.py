@@ -12,13 +12,11 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.deps import Audit, Uow
 from api.routing import AppRoute
-from core.db import SessionMaker, make_sessionmaker
+from core.db import SessionMaker, make_engine, make_sessionmaker
 from core.errors import InvalidInput, NotFound
-from core.settings import Settings
 from services.audit import AuditRecorder
 from services.mail.outbox import queue_mail
 from tests.fixtures.app import client_for
@@ -73,7 +71,12 @@ def lifecycle_router(practice: PracticeRef, db: Database) -> APIRouter:
 
     @router.post("/commit-fails", name="test.commit_fails")
     async def commit_fails(uow: Uow, audit: Audit) -> Response:
-        await write(uow, audit, "cf")
+        await write(uow, audit, "cf")  # refused by a deferred check, at COMMIT
+        return RedirectResponse("/t/done", status_code=303)
+
+    @router.post("/connection-lost", name="test.connection_lost")
+    async def connection_lost(uow: Uow, audit: Audit) -> Response:
+        await write(uow, audit, "cl")
         pid = await uow.session.scalar(text("SELECT pg_backend_pid()"))
         with db.server.admin() as admin:  # the database goes away between work and commit
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
@@ -166,42 +169,134 @@ class TestOutcomes:
     async def test_a_failed_commit_is_an_error_never_a_success(
         self, test_app: FastAPI, db: Database
     ) -> None:
+        with db.owner() as owner:  # what the deferred invariants of later tables will do
+            owner.execute(
+                "CREATE FUNCTION refuse_cf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                " IF NEW.idempotency_key = 'cf' THEN RAISE EXCEPTION 'refused at commit'; END IF;"
+                " RETURN NULL; END $$"
+            )
+            owner.execute(
+                "CREATE CONSTRAINT TRIGGER refuse_cf AFTER INSERT ON mail_outbox"
+                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_cf()"
+            )
         async with client_for(test_app) as client:
             response = await client.post("/t/commit-fails", headers={"accept": "text/html"})
         assert response.status_code == 503
         assert "Your change was not saved" in response.text
         assert "location" not in response.headers
         assert mail_keys(db) == []
+        # the success event went down with the commit; the failure is recorded apart
         assert [r[:3] for r in audit_rows(db)] == [("test.commit_fails", "failed", 503)]
+
+    async def test_a_lost_connection_is_an_error_never_a_success(
+        self, test_app: FastAPI, db: Database
+    ) -> None:
+        async with client_for(test_app) as client:
+            response = await client.post("/t/connection-lost", headers={"accept": "text/html"})
+        assert response.status_code == 503
+        assert "location" not in response.headers
+        assert mail_keys(db) == []
+        assert [r[:3] for r in audit_rows(db)] == [("test.connection_lost", "failed", 503)]
 
 
 class TestAuditFailsClosed:
-    async def test_no_audit_no_response(
-        self, app_settings: Settings, engine: AsyncEngine, practice: PracticeRef, db: Database
+    async def test_work_whose_event_cannot_be_written_is_not_saved(
+        self, app: FastAPI, practice: PracticeRef, sessionmaker: SessionMaker, db: Database
     ) -> None:
-        from api.app import create_app
-        from core.db import make_engine
+        other = await make_practice(sessionmaker)
+        router = APIRouter(route_class=AppRoute)
 
-        app = create_app(app_settings, engine=engine)
-        app.include_router(lifecycle_router(practice, db))
-        broken = make_engine(db.app_url.replace(f"/{db.name}?", "/no_such_database?"), pool_size=1)
-        app.state.audit = AuditRecorder(make_sessionmaker(broken))
+        @router.post("/t/mis-scoped", name="test.mis_scoped")
+        async def mis_scoped(uow: Uow, audit: Audit) -> Response:
+            await uow.set_practice(practice.id)
+            await queue_mail(
+                uow,
+                recipient="a@example.com",
+                template="practice_ready",
+                context=CONTEXT,
+                idempotency_key="lost",
+            )
+            audit.practice_id = other.id  # a bug: the event names another practice
+            return RedirectResponse("/", status_code=303)
+
+        app.include_router(router)
         async with client_for(app) as client:
-            response = await client.post("/t/ok", headers={"accept": "application/json"})
-        await broken.dispose()
+            response = await client.post("/t/mis-scoped", headers={"accept": "application/json"})
         assert response.status_code == 503
         assert response.json()["type"] == "/problems/audit_unavailable"
+        assert mail_keys(db) == []  # the change went with its event: both or neither
+        assert [r[:3] for r in audit_rows(db)] == [("test.mis_scoped", "failed", 503)]
+
+    async def test_a_refusal_stands_when_its_event_cannot_be_written(
+        self, test_app: FastAPI, db: Database, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        broken = make_engine(db.app_url.replace(f"/{db.name}?", "/no_such_database?"), pool_size=1)
+        test_app.state.audit = AuditRecorder(make_sessionmaker(broken))
+        with caplog.at_level(logging.ERROR):
+            async with client_for(test_app) as client:
+                response = await client.post("/t/not-found", headers={"accept": "application/json"})
+        await broken.dispose()
+        assert response.status_code == 404
+        assert "audit write failed" in caplog.text
+        assert mail_keys(db) == []
+
+
+class TestOnlyOurRoutesCommit:
+    async def test_a_route_of_another_class_cannot_open_a_unit_of_work(
+        self, app: FastAPI, practice: PracticeRef, db: Database
+    ) -> None:
+        router = APIRouter()  # FastAPI's own APIRoute: nobody would commit
+
+        @router.post("/t/plain-fastapi")
+        async def plain(uow: Uow) -> Response:
+            await uow.set_practice(practice.id)
+            await queue_mail(
+                uow,
+                recipient="a@example.com",
+                template="practice_ready",
+                context=CONTEXT,
+                idempotency_key="dropped",
+            )
+            return JSONResponse({"saved": True})
+
+        app.include_router(router)
+        async with client_for(app) as client:
+            response = await client.post("/t/plain-fastapi", headers={"accept": "application/json"})
+        assert response.status_code == 500
+        assert mail_keys(db) == []
+
+    async def test_routes_declared_on_the_app_are_committed_and_audited(
+        self, app: FastAPI, practice: PracticeRef, db: Database
+    ) -> None:
+        @app.post("/t/on-app", name="test.on_app")
+        async def on_app(uow: Uow) -> Response:
+            await uow.set_practice(practice.id)
+            await queue_mail(
+                uow,
+                recipient="a@example.com",
+                template="practice_ready",
+                context=CONTEXT,
+                idempotency_key="kept",
+            )
+            return JSONResponse({"saved": True})
+
+        async with client_for(app) as client:
+            response = await client.post("/t/on-app")
+        assert response.status_code == 200
+        assert mail_keys(db) == ["kept"]
+        rows = audit_rows(db)
+        assert [r[:3] for r in rows] == [("test.on_app", "success", 200)]
 
 
 class TestHeadersAndLogs:
     async def test_security_headers_and_request_id(self, client: httpx.AsyncClient) -> None:
-        response = await client.get("/healthz", headers={"x-request-id": "support-ticket-1234"})
-        assert response.headers["x-request-id"] == "support-ticket-1234"
+        response = await client.get("/healthz", headers={"x-request-id": "forged-audit-id"})
+        # the request id is the audit log's: always ours, never the client's
+        assert response.headers["x-request-id"] != "forged-audit-id"
+        assert len(response.headers["x-request-id"]) == 32
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
-        bad = await client.get("/healthz", headers={"x-request-id": "<script>"})
-        assert bad.headers["x-request-id"] != "<script>"
 
     async def test_the_access_log_drops_query_strings_and_tokens(
         self, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture

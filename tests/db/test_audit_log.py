@@ -94,13 +94,30 @@ class TestAppendOnly:
         with db.owner() as owner:
             assert owner.execute("SELECT count(*) FROM audit_events").fetchone() == (1,)
 
-    async def test_even_the_owner_cannot_update_or_delete_events(self, db: Database) -> None:
+    async def test_even_the_owner_cannot_update_delete_or_truncate(self, db: Database) -> None:
         with db.owner() as owner:
             insert_at(owner, datetime.now(UTC).isoformat())
-            with pytest.raises(errors.InsufficientPrivilege, match="append-only"):
-                owner.execute("UPDATE audit_events SET action = 'rewritten'")
-            with pytest.raises(errors.InsufficientPrivilege, match="append-only"):
-                owner.execute("DELETE FROM audit_events")
+            this_month = owner.execute(
+                "SELECT tableoid::regclass::text FROM audit_events"
+            ).fetchone()
+            assert this_month is not None
+            owner.execute("SELECT audit_ensure_partitions(30)")  # months made by maintenance
+            later = owner.execute(
+                "SELECT max(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = 'audit_events'::regclass"
+            ).fetchone()
+            assert later is not None
+            for statement in (
+                "UPDATE audit_events SET action = 'rewritten'",
+                "DELETE FROM audit_events",
+                "TRUNCATE audit_events",
+                "TRUNCATE audit_events_default",
+                f"TRUNCATE {this_month[0]}",
+                f"TRUNCATE {later[0]}",
+            ):
+                with pytest.raises(errors.InsufficientPrivilege, match="append-only"):
+                    owner.execute(statement)
+            assert owner.execute("SELECT count(*) FROM audit_events").fetchone() == (1,)
 
 
 class TestPartitionsAndRetention:

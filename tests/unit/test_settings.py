@@ -100,6 +100,18 @@ class TestDevelopment:
         with pytest.raises(ValidationError, match=problem):
             make(PAYLOAD_KEYS=raw)
 
+    def test_errors_never_print_the_secret(self) -> None:
+        leaked = "k1:" + base64.b64encode(b"s" * 31).decode()
+        with pytest.raises(ValidationError) as err:
+            make(PAYLOAD_KEYS=leaked)
+        assert "32 bytes" in str(err.value)
+        assert leaked not in str(err.value)
+        assert leaked[3:] not in str(err.value)
+
+    def test_dev_pages_only_on_loopback(self) -> None:
+        assert make(APP_BASE_URL="http://localhost:8000").dev_pages_enabled
+        assert not make(APP_BASE_URL="http://practice.example.org").dev_pages_enabled
+
     def test_payload_keys_rotate_first_encrypts(self) -> None:
         other = base64.b64encode(b"o" * 32).decode()
         keys = parse_payload_keys(f"new:{REAL_KEY}, old:{other}")

@@ -13,6 +13,14 @@ from core.settings import PROJECT_ROOT
 RUFF = str(Path(sys.executable).parent / "ruff")
 
 
+def ruff_as(path: str, source: str) -> subprocess.CompletedProcess[str]:
+    """Lint `source` as if it were the file at `path` (nothing is written to the tree)."""
+    return subprocess.run(
+        [RUFF, "check", "--no-cache", "--select", "TID251", "--stdin-filename", path, "-"],
+        cwd=PROJECT_ROOT, input=source, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("source", "banned"),
     [
@@ -25,33 +33,11 @@ RUFF = str(Path(sys.executable).parent / "ruff")
     ],
 )
 def test_banned_calls_fail_lint_inside_workflows(source: str, banned: str) -> None:
-    probe = PROJECT_ROOT / "workflows" / "_lint_probe_test.py"
-    probe.write_text(source)
-    try:
-        result = subprocess.run(
-            [RUFF, "check", "--no-cache", "--select", "TID251", str(probe)],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    finally:
-        probe.unlink()
+    result = ruff_as("workflows/probe.py", source)
     assert result.returncode == 1, result.stdout
     assert f"`{banned}` is banned" in result.stdout
 
 
-def test_the_same_call_is_fine_outside_workflows(tmp_path: Path) -> None:
-    probe = PROJECT_ROOT / "activities" / "_lint_probe_test.py"
-    probe.write_text("import uuid\n\nx = uuid.uuid4()\n")
-    try:
-        result = subprocess.run(
-            [RUFF, "check", "--no-cache", "--select", "TID251", str(probe)],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    finally:
-        probe.unlink()
+def test_the_same_call_is_fine_outside_workflows() -> None:
+    result = ruff_as("activities/probe.py", "import uuid\n\nx = uuid.uuid4()\n")
     assert result.returncode == 0, result.stdout
