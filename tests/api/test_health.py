@@ -10,9 +10,8 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from core.db import make_engine
-from core.settings import Environment
 from models.contracts.common import TaskQueue
-from tests.fixtures.app import client_for, settings_for
+from tests.fixtures.app import client_for, production_settings_for, settings_for
 from tests.fixtures.db import Database
 from workflows.system_check import SystemCheckWorkflow
 
@@ -74,15 +73,7 @@ class TestHealth:
     async def test_production_names_no_roles_or_hosts(
         self, db: Database, engine: AsyncEngine
     ) -> None:
-        settings = settings_for(
-            db,
-            ENVIRONMENT=Environment.production,
-            SECRET_KEY="x" * 40,
-            PAYLOAD_KEYS="k1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
-            STRIPE_API_KEY="sk_live_abc",
-            STRIPE_API_BASE=None,
-            APP_BASE_URL="https://practice.example",
-        )
+        settings = production_settings_for(db)
         app = create_app(settings, engine=engine)
         async with client_for(app) as client:
             body = (await client.get("/api/v1/health")).json()
@@ -132,15 +123,7 @@ class TestDevOutbox:
         assert response.status_code == 404
 
     async def test_it_does_not_exist_in_production(self, db: Database, engine: AsyncEngine) -> None:
-        settings = settings_for(
-            db,
-            ENVIRONMENT=Environment.production,
-            SECRET_KEY="x" * 40,
-            PAYLOAD_KEYS="k1:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
-            STRIPE_API_KEY="sk_live_abc",
-            STRIPE_API_BASE=None,
-            APP_BASE_URL="https://practice.example",
-        )
+        settings = production_settings_for(db)
         async with client_for(create_app(settings, engine=engine)) as client:
             response = await client.get("/dev/outbox")
             page = await client.get("/health")
