@@ -14,17 +14,28 @@ from api.dev import outbox as dev_outbox
 from api.errors import install_error_handlers
 from api.middleware import RequestContextMiddleware
 from api.routing import AppRoute
+from api.staff import STAFF_ROUTERS
 from api.system import health
 from api.templating import STATIC_DIR
+from core.clock import Clock, SystemClock
 from core.db import make_engine, make_sessionmaker
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import LazyClient
 from services.audit import AuditRecorder
+from services.auth.login import Authenticator
+from services.auth.passwords import HashingProfile, Passwords
+from services.auth.throttle import Throttle
+from services.auth.totp import TotpKeys
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
-    """Build the app. Tests pass their own settings and engine (the engine then stays theirs)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own settings, engine (it then stays theirs) and clock."""
     if settings is None:  # `uvicorn --factory api.app:create_app`
         settings = get_settings()
         configure_logging(settings.LOG_LEVEL)
@@ -51,6 +62,14 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.sessionmaker = sessionmaker
     app.state.audit = AuditRecorder(sessionmaker)
     app.state.temporal = LazyClient(settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE)
+    app.state.clock = clock or SystemClock()
+    secret = settings.SECRET_KEY.get_secret_value()
+    app.state.authenticator = Authenticator(
+        passwords=Passwords(HashingProfile(settings.PASSWORD_HASHING)),
+        throttle=Throttle(secret, sessionmaker),
+        totp=TotpKeys(secret),
+        sessionmaker=sessionmaker,
+    )
 
     app.router.route_class = AppRoute  # safe by default: committed and audited
     install_error_handlers(app)
@@ -59,6 +78,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    for router in STAFF_ROUTERS:
+        app.include_router(router)
     if settings.dev_pages_enabled:
         app.include_router(dev_outbox.router)
     return app

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import request_id
 from api.templating import templates
-from core.errors import DomainError
+from core.errors import DomainError, NotAuthenticated
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, NotAuthenticated) and not wants_json(request):
+        target = request.url.path if request.method == "GET" else "/dashboard"
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
     return problem(
         request,
         status=exc.status,

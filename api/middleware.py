@@ -50,6 +50,13 @@ class RequestContextMiddleware:
                     headers["Cache-Control"] = "no-store"
                 if self.https:
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+                seed = scope["state"].get("new_csrf_seed")
+                if seed:  # the first form shown before sign-in (api.csrf)
+                    name = f"{'__Host-' if self.https else ''}pr_csrf"
+                    secure = "; Secure" if self.https else ""
+                    headers.append(
+                        "set-cookie", f"{name}={seed}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                    )
             await send(message)
 
         try:

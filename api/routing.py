@@ -10,6 +10,8 @@
    rollback. No unaudited access: if a success cannot be audited, it is not a success.
 
 `PlainRoute` does 1–2 without the audit event (health and liveness pages).
+Both refuse a state-changing request without a valid CSRF token (api.csrf) before the
+handler runs.
 A route of any other class cannot open a unit of work (`api.deps.get_uow` refuses), so a
 write can never be silently dropped by a route that nobody commits.
 """
@@ -25,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from api.context import AuditTrail, client_ip, request_id
+from api.csrf import check_csrf
 from core.db import UnitOfWork
 from core.errors import AuditUnavailable, DomainError, NotSaved
 from services.audit import AuditEntry, AuditRecorder, outcome_for_status
@@ -70,6 +73,7 @@ class PlainRoute(APIRoute):
 
         async def run(request: Request) -> Response:
             try:
+                await check_csrf(request)
                 response = await handler(request)
             except BaseException:
                 await _rollback(request)
@@ -94,6 +98,7 @@ class AppRoute(APIRoute):
             trail = AuditTrail(action=action)
             request.state.audit = trail
             try:
+                await check_csrf(request)
                 response = await handler(request)
                 if response.status_code < 400:
                     await _record_success(request, trail, response.status_code)

@@ -1,7 +1,8 @@
-"""The one Jinja2Templates instance (autoescaping on) and its filters."""
+"""The one Jinja2Templates instance (autoescaping on), its filters and page context."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,60 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from api.cookies import read_flash
+from api.csrf import csrf_token
+from services.access import Action, can
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    href: str
+    available: bool = True  # False: the area arrives with later work; shown, not linked
+
+
+def navigation(auth: Any) -> list[NavItem]:
+    if auth is None:
+        return []
+    items = [
+        NavItem("dashboard", "Dashboard", "/dashboard"),
+        NavItem("clients", "Clients", "/clients", available=False),
+        NavItem("calendar", "Calendar", "/calendar", available=False),
+        NavItem("billing", "Billing", "/billing", available=False),
+        NavItem("tasks", "Tasks", "/tasks", available=False),
+    ]
+    if auth.actor.is_owner:
+        items.append(NavItem("workflows", "Workflows", "/app/workflows", available=False))
+    items.append(NavItem("settings", "Settings", "/settings"))
+    return items
+
+
+def settings_sections(auth: Any) -> list[NavItem]:
+    actor = auth.actor
+    sections = [NavItem("account", "My account", "/settings/account")]
+    if can(actor, Action.manage_practice_profile) or can(actor, Action.manage_practice_security):
+        sections.append(NavItem("practice", "Practice", "/settings/practice"))
+    if can(actor, Action.manage_staff):
+        sections.append(NavItem("staff", "Staff", "/settings/staff"))
+    if can(actor, Action.view_audit_log):
+        sections.append(NavItem("audit", "Audit log", "/settings/audit"))
+    return sections
+
+
 def _app_context(request: Request) -> dict[str, Any]:
     settings = getattr(request.app.state, "settings", None)
-    return {"dev_pages": bool(settings and settings.dev_pages_enabled)}
+    auth = getattr(request.state, "auth", None)
+    return {
+        "dev_pages": bool(settings and settings.dev_pages_enabled),
+        "me": auth,
+        "nav": navigation(auth),
+        "csrf_token": lambda: csrf_token(request),
+        "flash": read_flash(request),
+    }
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_app_context])

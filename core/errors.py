@@ -67,3 +67,25 @@ class AuditUnavailable(DomainError):
     status = 503
     code = "audit_unavailable"
     title = "Service unavailable"
+
+
+class InvalidCredentials(DomainError):
+    """The one answer for an unknown email, a wrong password and an inactive account."""
+
+    status = 401
+    code = "invalid_credentials"
+    title = "Sign-in failed"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+    title = "Too many attempts"
+
+
+class LinkInvalid(DomainError):
+    """An invitation or reset link that is unknown, expired, used or replaced."""
+
+    status = 410
+    code = "link_invalid"
+    title = "This link no longer works"

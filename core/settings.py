@@ -16,7 +16,7 @@ import binascii
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     APP_BASE_URL: str = "http://127.0.0.1:8000"
     AUDIT_RETENTION_MONTHS: int = Field(default=84, ge=1)
     DEMO_SEED: bool | None = None
+    PASSWORD_HASHING: Literal["standard", "fast-for-tests"] = "standard"
     LOG_LEVEL: str = "INFO"
 
     @field_validator("DATABASE_URL", "DATABASE_OWNER_URL")
@@ -153,6 +154,8 @@ class Settings(BaseSettings):
             problems.append("STRIPE_API_KEY is the development placeholder")
         if self.STRIPE_API_BASE and urlsplit(self.STRIPE_API_BASE).hostname in LOOPBACK_HOSTS:
             problems.append("STRIPE_API_BASE points at a local fake Stripe")
+        if self.PASSWORD_HASHING != "standard":
+            problems.append("PASSWORD_HASHING must be standard")
         if self.DEMO_SEED:
             problems.append("DEMO_SEED is on: demo data is never seeded in production")
         if str(EMBEDDED_PGDATA) in self.DATABASE_URL or str(EMBEDDED_PGDATA) in (

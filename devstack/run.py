@@ -36,6 +36,7 @@ from core.settings import (
     SettingsError,
     get_settings,
 )
+from devstack.seed import DEMO_PASSWORD
 from models.contracts.common import SEARCH_ATTRIBUTE_CASE_ID, SEARCH_ATTRIBUTE_PRACTICE_ID
 
 BIN = Path(sys.executable).parent
@@ -313,8 +314,12 @@ def _banner(
     if seeded:
         lines += [
             "  Demo practice: Riverbend Counseling Collective (/riverbend)",
-            "  Demo staff: owner@ provider@ provider2@ associate@ admin@ riverbend.example",
-            "  (sign-in arrives with staff identity; the staff records are seeded already)",
+            f"  Sign in at http://127.0.0.1:{api_port}/login with password {DEMO_PASSWORD}:",
+            "    owner@riverbend.example      Dr. Maya Okafor (owner)",
+            "    provider@riverbend.example   Jonah Reyes (provider, supervises Sam)",
+            "    provider2@riverbend.example  Dr. Priya Natarajan (provider)",
+            "    associate@riverbend.example  Sam Whitfield (associate)",
+            "    admin@riverbend.example      Lee Carter (admin, may act for Priya)",
         ]
     lines += ["", "  Logs: var/log/   Stop: Ctrl-C (data stays in var/)", ""]
     print("\n".join(lines), flush=True)

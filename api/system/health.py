@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue as TaskQueueRef
@@ -153,11 +153,6 @@ def overall(components: list[Component]) -> Status:
     if any(c.status == "degraded" for c in components):
         return "degraded"
     return "ok"
-
-
-@router.get("/", include_in_schema=False)
-async def root() -> Response:
-    return RedirectResponse("/health", status_code=303)
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
 from models.orm.mail import MailStatus, OutboundMail
-from services.staff import normalise_email
+from services.email_address import normalise_email
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(

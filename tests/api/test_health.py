@@ -66,9 +66,9 @@ class TestHealth:
         assert page.status_code == 200
         for name in ("Database", "Temporal", "Stripe", "Mail"):
             assert f"<h2>{name}</h2>" in page.text
-        root = await client.get("/")
+        root = await client.get("/")  # not signed in: the start page is sign-in
         assert root.status_code == 303
-        assert root.headers["location"] == "/health"
+        assert root.headers["location"] == "/login"
 
     async def test_production_names_no_roles_or_hosts(
         self, db: Database, engine: AsyncEngine

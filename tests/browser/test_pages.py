@@ -12,8 +12,7 @@ class TestHealthPage:
     async def test_it_shows_each_part_and_the_overall_state(
         self, page: Page, live_url: str
     ) -> None:
-        await page.goto(live_url + "/")
-        await expect(page).to_have_url(live_url + "/health")
+        await page.goto(live_url + "/health")
         await expect(page.get_by_role("heading", name="System health")).to_be_visible()
         for name in ("Database", "Temporal", "Stripe", "Mail"):
             await expect(page.get_by_role("heading", name=name)).to_be_visible()

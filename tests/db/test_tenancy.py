@@ -177,4 +177,15 @@ class TestCrossPracticeLookups:
                     " WHERE n.nspname = 'public' AND p.prosecdef"
                 ).fetchall()
             }
-        assert names == {"xp_practice_id_by_link_name", "xp_practice_ids"}
+        assert names == {
+            "xp_practice_id_by_link_name",
+            "xp_practice_ids",
+            "xp_staff_by_email",
+            "xp_staff_session_by_token",
+            "xp_staff_link_by_token",
+            "xp_api_token_by_hash",
+            "xp_auth_throttle_get",
+            "xp_auth_throttle_fail",
+            "xp_auth_throttle_lock",
+            "xp_auth_throttle_clear",
+        }

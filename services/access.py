@@ -1,0 +1,101 @@
+"""Who may do what: one policy function, `can(actor, action, resource)` (decisions.md
+"Who sees what", ROLE-*). Every route and service asks it; nothing else decides.
+
+Function-level refusals (a provider opening staff settings) answer 403; a record outside
+the viewer's reach answers 404 like a record of another practice (`NotFound`).
+`staff_reach(viewer, provider)` is the provider-level relation that record access builds
+on (the case_access relation of later work joins it): self, the associates one
+supervises, the providers an admin acts for; owners reach everyone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.errors import PermissionDenied
+from models.orm.staff import StaffRole
+from services.practice_settings import AdminArea
+
+
+class Action(StrEnum):
+    use_app = "use_app"
+    manage_own_account = "manage_own_account"
+    manage_practice_profile = "manage_practice_profile"
+    manage_practice_security = "manage_practice_security"  # idle timeout, TOTP, admin areas
+    manage_staff = "manage_staff"
+    grant_owner_role = "grant_owner_role"
+    manage_acting_for_grants = "manage_acting_for_grants"
+    view_audit_log = "view_audit_log"
+    act_for = "act_for"  # resource: the provider's staff id
+    view_staff_directory = "view_staff_directory"
+
+
+@dataclass(frozen=True)
+class Actor:
+    staff_id: uuid.UUID
+    practice_id: uuid.UUID
+    role: StaffRole
+    display_name: str
+    admin_areas: frozenset[AdminArea] = frozenset()
+    acting_for_grants: frozenset[uuid.UUID] = frozenset()  # admins: providers they may act for
+    supervisees: frozenset[uuid.UUID] = frozenset()  # associates supervised at provider level
+    acting_for_id: uuid.UUID | None = None  # the provider an admin is working for right now
+    session_id: uuid.UUID | None = None  # None when signed in with an API token
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role is StaffRole.owner
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is StaffRole.admin
+
+
+def _admin_may(actor: Actor, area: AdminArea) -> bool:
+    return actor.is_admin and area in actor.admin_areas
+
+
+def can(actor: Actor, action: Action, resource: object | None = None) -> bool:
+    if action in (Action.use_app, Action.manage_own_account, Action.view_staff_directory):
+        return True
+    if action is Action.act_for:
+        return (
+            isinstance(resource, uuid.UUID)
+            and resource != actor.staff_id
+            and (actor.is_owner or resource in actor.acting_for_grants)
+        )
+    if actor.is_owner:
+        return True
+    if action is Action.manage_practice_profile:
+        return _admin_may(actor, AdminArea.practice_profile)
+    if action is Action.manage_staff:
+        return _admin_may(actor, AdminArea.staff)
+    if action is Action.view_audit_log:
+        return _admin_may(actor, AdminArea.audit_log)
+    # manage_practice_security, grant_owner_role, manage_acting_for_grants: owners only
+    return False
+
+
+def require(actor: Actor, action: Action, resource: object | None = None) -> None:
+    if not can(actor, action, resource):
+        raise PermissionDenied("Your role does not include this. Ask the practice owner.")
+
+
+def staff_reach(viewer: Actor, provider_id: uuid.UUID) -> bool:
+    """May `viewer` reach records that belong to `provider_id`?"""
+    if viewer.is_owner or provider_id == viewer.staff_id:
+        return True
+    if provider_id in viewer.supervisees:
+        return True
+    return viewer.is_admin and provider_id in viewer.acting_for_grants
+
+
+def reach(viewer: Actor) -> frozenset[uuid.UUID] | None:
+    """The provider ids `viewer` reaches, for SQL filters; None means every provider."""
+    if viewer.is_owner:
+        return None
+    own = frozenset() if viewer.is_admin else frozenset({viewer.staff_id})
+    grants = viewer.acting_for_grants if viewer.is_admin else frozenset()
+    return own | viewer.supervisees | grants

@@ -1,0 +1,103 @@
+"""Practice settings: the typed view of `practices.settings` and the two settings forms."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.db import UnitOfWork
+from core.errors import Conflict, InvalidInput
+from models.orm.practice import Practice
+from services import cross_practice
+from services.practices import LINK_NAME, validate_timezone
+
+IDLE_MIN, IDLE_MAX = 5, 30  # staff idle timeout: default 15, capped at 30 (decisions.md)
+
+
+class AdminArea(StrEnum):
+    """Settings areas an owner may open to admins (ROLE-7, SET-5)."""
+
+    practice_profile = "practice_profile"
+    staff = "staff"
+    audit_log = "audit_log"
+
+
+ADMIN_AREA_LABELS = {
+    AdminArea.practice_profile: "Practice profile (name, time zone, link name)",
+    AdminArea.staff: "Staff (invite, roles, supervision, deactivate)",
+    AdminArea.audit_log: "Audit log",
+}
+
+
+class PracticeSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    idle_timeout_minutes: int = Field(default=15, ge=IDLE_MIN, le=IDLE_MAX)
+    totp_required: bool = False
+    admin_areas: list[AdminArea] = Field(default_factory=lambda: [AdminArea.staff])
+    profile_confirmed: bool = False
+
+
+def settings_of(practice: Practice) -> PracticeSettings:
+    return PracticeSettings.model_validate(practice.settings or {})
+
+
+def _store(practice: Practice, settings: PracticeSettings) -> None:
+    practice.settings = {**(practice.settings or {}), **settings.model_dump(mode="json")}
+
+
+async def update_profile(
+    uow: UnitOfWork, practice: Practice, *, name: str, timezone: str, link_name: str
+) -> None:
+    errors: dict[str, str] = {}
+    name = name.strip()
+    link_name = link_name.strip().lower()
+    if not 1 <= len(name) <= 200:
+        errors["name"] = "Enter the practice name (up to 200 characters)."
+    if not LINK_NAME.match(link_name):
+        errors["link_name"] = (
+            "Use 2–63 lowercase letters, digits and hyphens, starting with a letter or digit."
+        )
+    try:
+        validate_timezone(timezone)
+    except InvalidInput as exc:
+        errors.update(exc.field_errors)
+    if errors:
+        raise InvalidInput("The practice profile was not saved", field_errors=errors)
+    holder = await cross_practice.practice_id_by_link_name(uow.session, link_name)
+    if holder is not None and holder != practice.id:
+        raise Conflict(
+            "That link name is taken",
+            field_errors={"link_name": "Another practice uses this link name."},
+        )
+    practice.name = name
+    practice.timezone = timezone
+    practice.link_name = link_name
+    current = settings_of(practice)
+    current.profile_confirmed = True
+    _store(practice, current)
+    await uow.session.flush()
+
+
+async def update_security(
+    uow: UnitOfWork,
+    practice: Practice,
+    *,
+    idle_timeout_minutes: int,
+    totp_required: bool,
+    admin_areas: list[AdminArea],
+) -> None:
+    if not IDLE_MIN <= idle_timeout_minutes <= IDLE_MAX:
+        raise InvalidInput(
+            "The security settings were not saved",
+            field_errors={
+                "idle_timeout_minutes": f"Choose between {IDLE_MIN} and {IDLE_MAX} minutes."
+            },
+        )
+    current = settings_of(practice)
+    current.idle_timeout_minutes = idle_timeout_minutes
+    current.totp_required = totp_required
+    current.admin_areas = sorted(set(admin_areas))
+    _store(practice, current)
+    await uow.session.flush()
