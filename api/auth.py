@@ -40,6 +40,11 @@ class Authenticated:
     settings: PracticeSettings
     session: StaffSession | None  # None for an API token
     acting_for: StaffMember | None = None
+    # Plain copies for the page layout: an error page renders after the request's
+    # transaction was rolled back and its session closed, when ORM objects are detached.
+    display_name: str = ""
+    practice_name: str = ""
+    acting_for_name: str | None = None
 
 
 def now_of(request: Request) -> datetime:
@@ -149,7 +154,17 @@ async def resolve(
             return None
         sessions.touch(session, now)
     actor, acting_for = await _actor(uow, member, settings, session)
-    auth = Authenticated(actor, member, practice, settings, session, acting_for)
+    auth = Authenticated(
+        actor,
+        member,
+        practice,
+        settings,
+        session,
+        acting_for,
+        display_name=member.display_name,
+        practice_name=practice.name,
+        acting_for_name=acting_for.display_name if acting_for else None,
+    )
     request.state.auth = auth
     trail: AuditTrail | None = getattr(request.state, "audit", None)
     if trail is not None:

@@ -14,10 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import pages
+from bench import auth, pages
 from bench.harness import BenchDatabase
 
-BENCHMARKS = {"pages": pages.run}
+BENCHMARKS = {"pages": pages.run, "auth": auth.run}
 SIZES = {"smoke": 100, "full": 2000}
 
 

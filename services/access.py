@@ -85,8 +85,10 @@ def require(actor: Actor, action: Action, resource: object | None = None) -> Non
 
 def staff_reach(viewer: Actor, provider_id: uuid.UUID) -> bool:
     """May `viewer` reach records that belong to `provider_id`?"""
-    if viewer.is_owner or provider_id == viewer.staff_id:
+    if viewer.is_owner:
         return True
+    if provider_id == viewer.staff_id:
+        return not viewer.is_admin  # admins are never providers (ROLE-5)
     if provider_id in viewer.supervisees:
         return True
     return viewer.is_admin and provider_id in viewer.acting_for_grants

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound
+from core.security import token_hash
 from models.orm.identity import ActingForGrant, LinkPurpose, StaffLink
 from models.orm.practice import Practice
 from models.orm.staff import StaffMember, StaffRole, StaffStatus
@@ -180,7 +181,7 @@ async def send_invitation(
             "link": link_url(base_url, LinkPurpose.invitation, token),
             "days": LIFETIME[LinkPurpose.invitation].days,
         },
-        idempotency_key=f"staff-invitation:{member.id}:{now.isoformat()}",
+        idempotency_key=f"staff-invitation:{token_hash(token).hex()}",  # one mail per link
         created_by_staff_id=invited_by,
     )
     return token

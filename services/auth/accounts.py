@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from core.db import UnitOfWork
 from core.errors import Conflict, InvalidInput, LinkInvalid
+from core.security import token_hash
 from models.orm.identity import LinkPurpose, StaffLink
 from models.orm.practice import Practice
 from models.orm.staff import StaffMember, StaffStatus
@@ -116,7 +117,7 @@ async def request_password_reset(uow: UnitOfWork, email: str, now: datetime, bas
             "link": link_url(base_url, LinkPurpose.password_reset, token),
             "minutes": int(LIFETIME[LinkPurpose.password_reset].total_seconds() // 60),
         },
-        idempotency_key=f"password-reset:{member.id}:{now.isoformat()}",
+        idempotency_key=f"password-reset:{token_hash(token).hex()}",  # one mail per link
     )
 
 

@@ -86,6 +86,8 @@ def policy_problem(password: str, context: list[str]) -> str | None:
 
 
 def _words(text: str) -> list[str]:
-    for sep in "@.-_ ":
+    """The parts of a name or email, and all of them run together ("harbortherapy")."""
+    for sep in "@.-_ ,":
         text = text.replace(sep, " ")
-    return [w.lower() for w in text.split() if len(w) >= 3]
+    parts = [w.lower() for w in text.split() if len(w) >= 3]
+    return [*parts, "".join(parts)] if len(parts) > 1 else parts

@@ -17,7 +17,9 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, Settings
+from tests.fixtures.app import settings_for
+from tests.fixtures.db import Database
 
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -45,9 +47,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture
+def live_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def app_settings(db: Database, live_port: int) -> Settings:
+    # Links in mail and the same-origin check use the address the browser really uses.
+    return settings_for(db, APP_BASE_URL=f"http://127.0.0.1:{live_port}")
+
+
 @pytest_asyncio.fixture
-async def live_url(app: FastAPI) -> AsyncIterator[str]:
-    port = free_port()
+async def live_url(app: FastAPI, live_port: int) -> AsyncIterator[str]:
+    port = live_port
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
