@@ -2,20 +2,33 @@
 
 Each goes through a SECURITY DEFINER function named `xp_*` (migrations) that returns ids,
 never PHI. Everything else runs under row-level security with one practice set. Add a
-lookup here, in its migration and in the README's list — nowhere else.
+lookup here, in its migration and in the README's list — nowhere else. (A test checks
+that the database has no other SECURITY DEFINER function.)
 
 | function | used by | returns |
 |---|---|---|
 | practice_id_by_link_name | portal URLs, practice creation (availability) | practice id |
 | all_practice_ids | schedule ensure, sweepers, development pages | practice ids |
+| staff_by_email | staff sign-in, password-reset requests | practice id, staff id |
+| session_by_token_hash | every signed-in request (the cookie) | practice id, session id |
+| link_by_token_hash | invitation and reset links | practice id, link id |
+| api_token_by_hash | /api/v1 Bearer tokens | practice id, token id |
+| throttle_* | sign-in throttling (installation-wide, HMAC keys) | counters |
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class Found(NamedTuple):
+    practice_id: UUID
+    id: UUID
 
 
 async def practice_id_by_link_name(session: AsyncSession, link_name: str) -> UUID | None:
@@ -29,3 +42,49 @@ async def practice_id_by_link_name(session: AsyncSession, link_name: str) -> UUI
 async def all_practice_ids(session: AsyncSession) -> list[UUID]:
     result = await session.execute(text("SELECT * FROM xp_practice_ids()"))
     return list(result.scalars())
+
+
+async def _one(session: AsyncSession, sql: str, value: object) -> Found | None:
+    row = (await session.execute(text(sql), {"v": value})).first()
+    return Found(row[0], row[1]) if row else None
+
+
+async def staff_by_email(session: AsyncSession, email: str) -> Found | None:
+    return await _one(session, "SELECT * FROM xp_staff_by_email(:v)", email.strip())
+
+
+async def session_by_token_hash(session: AsyncSession, token_hash: bytes) -> Found | None:
+    return await _one(session, "SELECT * FROM xp_staff_session_by_token(:v)", token_hash)
+
+
+async def link_by_token_hash(session: AsyncSession, token_hash: bytes) -> Found | None:
+    return await _one(session, "SELECT * FROM xp_staff_link_by_token(:v)", token_hash)
+
+
+async def api_token_by_hash(session: AsyncSession, token_hash: bytes) -> Found | None:
+    return await _one(session, "SELECT * FROM xp_api_token_by_hash(:v)", token_hash)
+
+
+async def throttle_locks(session: AsyncSession, keys: list[str]) -> list[datetime]:
+    rows = await session.execute(
+        text("SELECT locked_until FROM xp_auth_throttle_get(:keys)"), {"keys": keys}
+    )
+    return [r.locked_until for r in rows if r.locked_until is not None]
+
+
+async def throttle_fail(session: AsyncSession, key: str, now: datetime, window: timedelta) -> int:
+    failures = await session.scalar(
+        text("SELECT xp_auth_throttle_fail(:key, :now, :window)"),
+        {"key": key, "now": now, "window": window},
+    )
+    return int(failures or 0)
+
+
+async def throttle_lock(session: AsyncSession, key: str, until: datetime) -> None:
+    await session.execute(
+        text("SELECT xp_auth_throttle_lock(:key, :until)"), {"key": key, "until": until}
+    )
+
+
+async def throttle_clear(session: AsyncSession, key: str) -> None:
+    await session.execute(text("SELECT xp_auth_throttle_clear(:key)"), {"key": key})

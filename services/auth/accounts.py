@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import Conflict, InvalidInput, LinkInvalid
@@ -13,6 +13,7 @@ from core.security import token_hash
 from models.orm.identity import LinkPurpose, StaffLink
 from models.orm.practice import Practice
 from models.orm.staff import StaffMember, StaffStatus
+from services import cross_practice
 from services.auth import sessions
 from services.auth.links import LIFETIME, consume, issue_link, link_url, open_link
 from services.auth.passwords import Passwords, policy_problem
@@ -85,15 +86,11 @@ async def accept_invitation(
 
 async def request_password_reset(uow: UnitOfWork, email: str, now: datetime, base_url: str) -> None:
     """Always the same outcome for the caller; mail goes only to an active account."""
-    found = (
-        await uow.session.execute(
-            text("SELECT practice_id, staff_id FROM xp_staff_by_email(:e)"), {"e": email.strip()}
-        )
-    ).first()
+    found = await cross_practice.staff_by_email(uow.session, email)
     if found is None:
         return
     await uow.set_practice(found.practice_id)
-    member = await get_staff(uow, found.staff_id)
+    member = await get_staff(uow, found.id)
     if member.status != StaffStatus.active:
         return
     recent = await uow.session.scalar(

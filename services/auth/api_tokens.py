@@ -11,12 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
 from core.security import new_token, token_hash
 from models.orm.identity import ApiToken
+from services import cross_practice
 
 PREFIX = "prt_"
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -93,19 +94,12 @@ async def locate_token(uow: UnitOfWork, token: str, now: datetime) -> ApiToken |
     """The live token, with the unit of work scoped to its practice."""
     if not token.startswith(PREFIX):
         return None
-    found = (
-        await uow.session.execute(
-            text("SELECT practice_id, token_id FROM xp_api_token_by_hash(:h)"),
-            {"h": token_hash(token)},
-        )
-    ).first()
+    found = await cross_practice.api_token_by_hash(uow.session, token_hash(token))
     if found is None:
         return None
     await uow.set_practice(found.practice_id)
     row = await uow.session.scalar(
-        select(ApiToken).where(
-            ApiToken.practice_id == found.practice_id, ApiToken.id == found.token_id
-        )
+        select(ApiToken).where(ApiToken.practice_id == found.practice_id, ApiToken.id == found.id)
     )
     if row is None or row.revoked_at is not None:
         return None

@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from core.db import UnitOfWork
 from core.errors import LinkInvalid
 from core.security import new_token, token_hash
 from models.orm.identity import LinkPurpose, StaffLink
+from services import cross_practice
 
 LIFETIME = {
     LinkPurpose.invitation: timedelta(days=7),
@@ -69,17 +70,12 @@ async def open_link(
 ) -> StaffLink:
     """The valid link for `token`, with the unit of work scoped to its practice.
     `for_update` (the consuming POST) locks it, so two submissions cannot both use it."""
-    found = (
-        await uow.session.execute(
-            text("SELECT practice_id, link_id FROM xp_staff_link_by_token(:h)"),
-            {"h": token_hash(token)},
-        )
-    ).first()
+    found = await cross_practice.link_by_token_hash(uow.session, token_hash(token))
     if found is None:
         raise LinkInvalid("This link is not valid. Check that you used the whole link.")
     await uow.set_practice(found.practice_id)
     query = select(StaffLink).where(
-        StaffLink.practice_id == found.practice_id, StaffLink.id == found.link_id
+        StaffLink.practice_id == found.practice_id, StaffLink.id == found.id
     )
     link = await uow.session.scalar(query.with_for_update() if for_update else query)
     if link is None or link.purpose != purpose:

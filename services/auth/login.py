@@ -3,7 +3,7 @@
 One answer for an unknown email, a wrong password, an account not yet accepted and a
 deactivated account ("Email or password is incorrect"), and the same time to give it
 (a dummy hash is verified when there is no account). The lookup by email crosses
-practices through `xp_staff_by_email` (ids only).
+practices through `services.cross_practice.staff_by_email` (ids only).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from core.errors import InvalidCredentials, InvalidInput, TooManyAttempts
 from models.orm.identity import MfaState, StaffSession
 from models.orm.practice import Practice
 from models.orm.staff import StaffMember, StaffStatus
+from services import cross_practice
 from services.auth import sessions
 from services.auth.passwords import Passwords
 from services.auth.throttle import Throttle
@@ -79,11 +80,7 @@ async def sign_in(
 
 
 async def _account(uow: UnitOfWork, email: str) -> tuple[StaffMember | None, Practice | None]:
-    found = (
-        await uow.session.execute(
-            text("SELECT practice_id, staff_id FROM xp_staff_by_email(:e)"), {"e": email}
-        )
-    ).first()
+    found = await cross_practice.staff_by_email(uow.session, email)
     if found is None:
         return None, None
     await uow.set_practice(found.practice_id)
@@ -91,7 +88,7 @@ async def _account(uow: UnitOfWork, email: str) -> tuple[StaffMember | None, Pra
         await uow.session.execute(
             select(StaffMember, Practice)
             .join(Practice, Practice.id == StaffMember.practice_id)
-            .where(StaffMember.practice_id == found.practice_id, StaffMember.id == found.staff_id)
+            .where(StaffMember.practice_id == found.practice_id, StaffMember.id == found.id)
         )
     ).first()
     return (row[0], row[1]) if row else (None, None)

@@ -14,11 +14,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from core.db import UnitOfWork
 from core.security import new_token, token_hash
 from models.orm.identity import MfaState, StaffSession
+from services import cross_practice
 
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 LAST_SEEN_EVERY = timedelta(minutes=1)
@@ -63,18 +64,13 @@ async def start_session(
 
 async def locate_session(uow: UnitOfWork, token: str) -> StaffSession | None:
     """Find the session a cookie names and scope the unit of work to its practice."""
-    found = (
-        await uow.session.execute(
-            text("SELECT practice_id, session_id FROM xp_staff_session_by_token(:h)"),
-            {"h": token_hash(token)},
-        )
-    ).first()
+    found = await cross_practice.session_by_token_hash(uow.session, token_hash(token))
     if found is None:
         return None
     await uow.set_practice(found.practice_id)
     row: StaffSession | None = await uow.session.scalar(
         select(StaffSession).where(
-            StaffSession.practice_id == found.practice_id, StaffSession.id == found.session_id
+            StaffSession.practice_id == found.practice_id, StaffSession.id == found.id
         )
     )
     return row

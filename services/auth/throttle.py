@@ -22,10 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
-
 from core.db import SessionMaker
 from core.security import keyed_hmac
+from services import cross_practice
 
 
 @dataclass(frozen=True)
@@ -58,34 +57,19 @@ class Throttle:
     async def locked_until(self, email: str, ip: str | None, now: datetime) -> datetime | None:
         keys = self.keys(email, ip)
         async with self._sessionmaker() as session, session.begin():
-            rows = (
-                await session.execute(
-                    text("SELECT key, locked_until FROM xp_auth_throttle_get(:keys)"),
-                    {"keys": list(keys.values())},
-                )
-            ).all()
-        until = [
-            r.locked_until for r in rows if r.locked_until is not None and r.locked_until > now
-        ]
+            locks = await cross_practice.throttle_locks(session, list(keys.values()))
+        until = [lock for lock in locks if lock > now]
         return max(until) if until else None
 
     async def failed(self, email: str, ip: str | None, now: datetime) -> None:
         async with self._sessionmaker() as session, session.begin():
             for rule, key in self.keys(email, ip).items():
-                failures = await session.scalar(
-                    text("SELECT xp_auth_throttle_fail(:key, :now, :window)"),
-                    {"key": key, "now": now, "window": rule.window},
-                )
-                if failures is not None and failures >= rule.limit:
-                    await session.execute(
-                        text("SELECT xp_auth_throttle_lock(:key, :until)"),
-                        {"key": key, "until": now + rule.lock},
-                    )
+                failures = await cross_practice.throttle_fail(session, key, now, rule.window)
+                if failures >= rule.limit:
+                    await cross_practice.throttle_lock(session, key, now + rule.lock)
 
     async def succeeded(self, email: str, ip: str | None) -> None:
         keys = self.keys(email, ip)
         async with self._sessionmaker() as session, session.begin():
             for rule in (PAIR, ACCOUNT):
-                await session.execute(
-                    text("SELECT xp_auth_throttle_clear(:key)"), {"key": keys[rule]}
-                )
+                await cross_practice.throttle_clear(session, keys[rule])
