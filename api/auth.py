@@ -126,7 +126,9 @@ async def resolve(
 ) -> Authenticated | None:
     now = now_of(request)
     bearer = request.headers.get("authorization", "")
-    if bearer.lower().startswith("bearer "):
+    if request.url.path.startswith("/api/") and bearer.lower().startswith("bearer "):
+        # Tokens are for the JSON API only: a leaked token cannot use the pages (mint
+        # tokens, invite staff); and on /api a Bearer request ignores cookies entirely.
         token = await api_tokens.locate_token(uow, bearer[7:].strip(), now)
         if token is None:
             return None
@@ -152,7 +154,10 @@ async def resolve(
             return None
         if session.mfa_state != MfaState.complete and not allow_pending:
             return None
-        sessions.touch(session, now)
+        if sessions.needs_touch(session, now):
+            # Its own transaction: activity counts even when the request ends in a form
+            # error (which rolls the request's own work back).
+            await sessions.touch_apart(request.app.state.sessionmaker, session, now)
     actor, acting_for = await _actor(uow, member, settings, session)
     auth = Authenticated(
         actor,

@@ -58,7 +58,7 @@ async def audit_page(
     )
     if filt.since is not None:
         stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(filt.since, time(), zone))
-    if filt.until is not None:
+    if filt.until is not None and filt.until < date.max:  # date.max: no upper bound
         end = datetime.combine(filt.until + timedelta(days=1), time(), zone)
         stmt = stmt.where(AuditEvent.occurred_at < end)
     if filt.outcome is not None:

@@ -72,6 +72,15 @@ async def throttle_locks(session: AsyncSession, keys: list[str]) -> list[datetim
     return [r.locked_until for r in rows if r.locked_until is not None]
 
 
+async def throttle_window_start(session: AsyncSession, key: str) -> datetime | None:
+    row = (
+        await session.execute(
+            text("SELECT window_started_at FROM xp_auth_throttle_get(:keys)"), {"keys": [key]}
+        )
+    ).first()
+    return row[0] if row else None
+
+
 async def throttle_fail(session: AsyncSession, key: str, now: datetime, window: timedelta) -> int:
     failures = await session.scalar(
         text("SELECT xp_auth_throttle_fail(:key, :now, :window)"),

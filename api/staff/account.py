@@ -112,6 +112,8 @@ async def totp_confirm(request: Request, uow: Uow, me: CurrentStaff, audit: Audi
             uow, _auth(request).totp, me.member, field(form, "code", 64), now_of(request)
         )
     except DomainError as exc:
+        if accounts.pending_seed(_auth(request).totp, me.member) is None:
+            return redirect(request, "/settings/account/totp", exc.message, "error")
         context = await _setup(request, uow, me, field_errors=exc.field_errors)
         return render(request, "auth/totp_setup.html", context, status=exc.status)
     return render(

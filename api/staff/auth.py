@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -12,7 +15,7 @@ from api.deps import Audit, Uow
 from api.pages import redirect, render, safe_next
 from api.routing import AppRoute
 from api.staff.forms import field, read_form
-from core.errors import DomainError, LinkInvalid
+from core.errors import DomainError, LinkInvalid, TooManyAttempts
 from models.orm.audit import ActorType
 from models.orm.identity import MfaState
 from services.auth import accounts, login, sessions
@@ -154,12 +157,16 @@ async def setup_submit(request: Request, uow: Uow, pending: PendingStaff, audit:
             uow, _authenticator(request).totp, pending.member, field(form, "code", 64), now
         )
     except DomainError as exc:
-        # the pending seed was written by the GET; a wrong code must not roll it back
+        if accounts.pending_seed(_authenticator(request).totp, pending.member) is None:
+            # nothing to confirm yet: show the set-up page (its GET saves a new key)
+            return redirect(request, "/login/setup", exc.message, "error")
+        # the pending key was saved by the GET; re-rendering shows the same one
         return await _setup_page(
             request, uow, pending, {"field_errors": exc.field_errors}, status=exc.status
         )
     issued = await login.complete(
         uow,
+        _authenticator(request),
         pending.session,
         pending.member,
         now=now,
@@ -189,13 +196,21 @@ async def forgot_form(request: Request) -> Response:
     return render(request, "auth/forgot.html", {})
 
 
+RESET_ANSWER_S = 0.25  # every answer takes this long: no timing difference to measure
+
+
 @router.post("/password/forgot", name="auth.forgot")
 async def forgot_submit(request: Request, uow: Uow) -> Response:
+    started = time.perf_counter()
     form = await read_form(request)
     settings = request.app.state.settings
+    now = now_of(request)
+    if not await _authenticator(request).throttle.reset_requested(client_ip(request), now):
+        raise TooManyAttempts("Too many reset requests from here. Try again in an hour.")
     await accounts.request_password_reset(
-        uow, field(form, "email", 254), now_of(request), settings.APP_BASE_URL
+        uow, field(form, "email", 254), now, settings.APP_BASE_URL
     )
+    await asyncio.sleep(max(0.0, RESET_ANSWER_S - (time.perf_counter() - started)))
     # The same answer whether or not the address has an account.
     return redirect(
         request,

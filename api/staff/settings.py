@@ -101,7 +101,7 @@ async def save_security(request: Request, uow: Uow, me: CurrentStaff, audit: Aud
         await update_security(
             uow,
             me.practice,
-            idle_timeout_minutes=int(raw_idle) if raw_idle.isdigit() else -1,
+            idle_timeout_minutes=int(raw_idle) if raw_idle.isascii() and raw_idle.isdigit() else -1,
             totp_required=field(form, "totp_required") == "on",
             admin_areas=areas,
         )

@@ -173,6 +173,8 @@ async def reactivate(
     request: Request, uow: Uow, me: CurrentStaff, audit: Audit, staff_id: uuid.UUID
 ) -> Response:
     member = await _member(uow, me, staff_id, audit)
+    if member.role == StaffRole.owner:
+        require(me.actor, Action.grant_owner_role)
     await staff_service.reactivate(uow, member)
     return redirect(
         request, f"/settings/staff/{member.id}", f"{member.display_name} is active again."
@@ -184,6 +186,8 @@ async def resend(
     request: Request, uow: Uow, me: CurrentStaff, audit: Audit, staff_id: uuid.UUID
 ) -> Response:
     member = await _member(uow, me, staff_id, audit)
+    if member.role == StaffRole.owner:
+        require(me.actor, Action.grant_owner_role)
     try:
         await staff_service.send_invitation(
             uow,

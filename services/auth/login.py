@@ -64,7 +64,6 @@ async def sign_in(
     if not ok or member is None or practice is None:
         await auth.throttle.failed(email, ip, now)
         raise InvalidCredentials(WRONG)
-    await auth.throttle.succeeded(email, ip)
     if rehashed is not None:
         member.password_hash = rehashed
     if member.totp_enabled:
@@ -74,6 +73,8 @@ async def sign_in(
     else:
         state = MfaState.complete
         member.last_login_at = now
+        # The counters clear only when the whole sign-in is done (see complete()).
+        await auth.throttle.succeeded(email, ip, now)
     return await sessions.start_session(
         uow, staff_id=member.id, mfa_state=state, now=now, ip=ip, user_agent=user_agent
     )
@@ -105,12 +106,16 @@ async def second_factor(
     ip: str | None,
     user_agent: str | None,
 ) -> sessions.IssuedSession:
-    """A TOTP code or a recovery code completes the sign-in with a fresh session id."""
+    """A TOTP code or a recovery code completes the sign-in with a fresh session id.
+    Wrong codes count per session (5, then sign in again) and per account across
+    sign-ins (10 in 15 minutes), so a stolen password does not buy endless guesses."""
+    if await auth.throttle.codes_locked(member.id, now):
+        raise TooManyAttempts("Too many wrong codes. Wait 15 minutes and sign in again.")
     seed = auth.totp.open(member.totp_secret_enc) if member.totp_secret_enc else None
     step = accepted_step(seed, code, member.totp_last_step, now) if seed else None
-    if step is not None:
-        member.totp_last_step = step
-    elif not await use_recovery_code(uow, auth.totp, member, code, now):
+    accepted = step is not None and await _claim_step(uow, member, step)
+    if not accepted and not await use_recovery_code(uow, auth.totp, member, code, now):
+        await auth.throttle.code_failed(member.id, now)
         await _count_code_failure(auth, session_row, now)
         raise InvalidInput(
             "Code not accepted",
@@ -118,11 +123,26 @@ async def second_factor(
                 "code": "That code is not valid. Enter the current code or a recovery code."
             },
         )
-    return await complete(uow, session_row, member, now=now, ip=ip, user_agent=user_agent)
+    await auth.throttle.code_succeeded(member.id)
+    return await complete(uow, auth, session_row, member, now=now, ip=ip, user_agent=user_agent)
+
+
+async def _claim_step(uow: UnitOfWork, member: StaffMember, step: int) -> bool:
+    """Use a code's time step once, even when two requests bring it at the same moment."""
+    claimed = await uow.session.scalar(
+        text(
+            "UPDATE staff_members SET totp_last_step = :step"
+            " WHERE practice_id = :p AND id = :id"
+            " AND (totp_last_step IS NULL OR totp_last_step < :step) RETURNING id"
+        ),
+        {"step": step, "p": member.practice_id, "id": member.id},
+    )
+    return claimed is not None
 
 
 async def complete(
     uow: UnitOfWork,
+    auth: Authenticator,
     session_row: StaffSession,
     member: StaffMember,
     *,
@@ -133,6 +153,7 @@ async def complete(
     """End the half-open session and start a complete one (a new id: ASVS 7.2.4)."""
     await sessions.revoke(uow, session_row, reason="second factor done", now=now)
     member.last_login_at = now
+    await auth.throttle.succeeded(member.email, ip, now)
     return await sessions.start_session(
         uow, staff_id=member.id, mfa_state=MfaState.complete, now=now, ip=ip, user_agent=user_agent
     )

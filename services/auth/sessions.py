@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from core.db import UnitOfWork
+from core.db import SessionMaker, UnitOfWork, set_practice
 from core.security import new_token, token_hash
 from models.orm.identity import MfaState, StaffSession
 from services import cross_practice
@@ -86,9 +86,18 @@ def expiry_reason(row: StaffSession, now: datetime, idle_timeout: timedelta) -> 
     return None
 
 
-def touch(row: StaffSession, now: datetime) -> None:
-    if now - row.last_seen_at >= LAST_SEEN_EVERY:
-        row.last_seen_at = now
+def needs_touch(row: StaffSession, now: datetime) -> bool:
+    return now - row.last_seen_at >= LAST_SEEN_EVERY
+
+
+async def touch_apart(sessionmaker: SessionMaker, row: StaffSession, now: datetime) -> None:
+    async with sessionmaker() as session, session.begin():
+        await set_practice(session, row.practice_id)
+        await session.execute(
+            update(StaffSession)
+            .where(StaffSession.practice_id == row.practice_id, StaffSession.id == row.id)
+            .values(last_seen_at=now)
+        )
 
 
 async def revoke(uow: UnitOfWork, row: StaffSession, *, reason: str, now: datetime) -> None:

@@ -148,7 +148,7 @@ class TestCrossPractice:
         assert row == ("provider", "active")
 
     async def test_grant_and_acting_for_routes(
-        self, app: FastAPI, ours: Team, theirs: Team
+        self, app: FastAPI, ours: Team, theirs: Team, db: Database
     ) -> None:
         async with client_for(app) as client:
             await sign_in(client, ours.owner.email)
@@ -157,7 +157,23 @@ class TestCrossPractice:
                 data={"admin_id": str(ours.admin.id), "provider_id": str(theirs.provider.id)},
             )
             act = await client.post("/acting-for", data={"provider_id": str(theirs.provider.id)})
-            revoke = await client.post(f"/settings/staff/grants/{uuid.uuid4()}/revoke")
+            async with client_for(app) as their_owner:  # a real grant of the other practice
+                await sign_in(their_owner, theirs.owner.email)
+                await their_owner.post(
+                    "/settings/staff/grants",
+                    data={"admin_id": str(theirs.admin.id), "provider_id": str(theirs.provider.id)},
+                )
+            with db.owner() as conn:
+                grant = conn.execute(
+                    "SELECT id FROM acting_for_grants WHERE practice_id = %s", (theirs.practice.id,)
+                ).fetchone()
+            assert grant is not None
+            revoke = await client.post(f"/settings/staff/grants/{grant[0]}/revoke")
+        with db.owner() as conn:
+            still = conn.execute(
+                "SELECT revoked_at FROM acting_for_grants WHERE id = %s", (grant[0],)
+            ).fetchone()
+        assert still == (None,)
         assert cross_grant.status_code == 404
         assert act.status_code == 404
         assert revoke.status_code == 404
@@ -237,6 +253,7 @@ class TestActingFor:
             async with client_for(app) as admin:
                 await sign_in(admin, ours.admin.email)
                 await admin.post("/acting-for", data={"provider_id": str(ours.provider.id)})
+                assert "You are working for" in (await admin.get("/dashboard")).text
                 with db.owner() as conn:
                     grant = conn.execute("SELECT id FROM acting_for_grants").fetchone()
                 assert grant is not None
@@ -320,3 +337,94 @@ class TestApiTokens:
         assert docs.status_code == 200
         assert {"/api/v1/me", "/api/v1/staff", "/api/v1/health"} <= set(spec["paths"])
         assert not any(path.startswith("/settings") for path in spec["paths"])
+
+
+class TestRefusedWrites:
+    """Function-level refusals for writes, not only pages: 403 and nothing changes."""
+
+    @pytest.mark.parametrize("role", ["provider", "associate", "admin"])
+    async def test_non_owners_cannot_change_what_owners_decide(
+        self, app: FastAPI, ours: Team, db: Database, role: str
+    ) -> None:
+        person: StaffRef = getattr(ours, role)
+        async with client_for(app) as client:
+            await sign_in(client, person.email)
+            statuses = [
+                (
+                    await client.post(
+                        "/settings/practice/security", data={"idle_timeout_minutes": "30"}
+                    )
+                ).status_code,
+                (
+                    await client.post(
+                        "/settings/staff/grants",
+                        data={"admin_id": str(ours.admin.id), "provider_id": str(ours.provider.id)},
+                    )
+                ).status_code,
+                (
+                    await client.post(
+                        "/settings/practice/profile",
+                        data={"name": "X", "timezone": "UTC", "link_name": "xx"},
+                    )
+                ).status_code,
+            ]
+            if role != "admin":  # admins manage staff by default
+                statuses.append(
+                    (
+                        await client.post(
+                            "/settings/staff/invite",
+                            data={"display_name": "M", "email": "m@x.example", "role": "provider"},
+                        )
+                    ).status_code
+                )
+        assert set(statuses) == {403}
+        with db.owner() as owner:
+            settings = owner.execute(
+                "SELECT settings, name FROM practices WHERE id = %s", (ours.practice.id,)
+            ).fetchone()
+            grants = owner.execute("SELECT count(*) FROM acting_for_grants").fetchone()
+        assert settings is not None and settings[1] != "X"
+        assert (
+            "idle_timeout_minutes" not in settings[0] or settings[0]["idle_timeout_minutes"] == 15
+        )
+        assert grants == (0,)
+
+    async def test_an_admin_cannot_bring_back_a_deactivated_owner(
+        self, app: FastAPI, ours: Team, sessionmaker: SessionMaker, db: Database
+    ) -> None:
+        second = await make_staff(sessionmaker, ours.practice, StaffRole.owner)
+        async with client_for(app) as owner:
+            await sign_in(owner, ours.owner.email)
+            assert (await owner.post(f"/settings/staff/{second.id}/deactivate")).status_code == 303
+        async with client_for(app) as admin:
+            await sign_in(admin, ours.admin.email)
+            back = await admin.post(f"/settings/staff/{second.id}/reactivate")
+        assert back.status_code == 403
+        with db.owner() as conn:
+            assert conn.execute(
+                "SELECT status FROM staff_members WHERE id = %s", (second.id,)
+            ).fetchone() == ("deactivated",)
+
+
+class TestTokensAreForTheApi:
+    async def test_a_token_opens_no_pages(self, app: FastAPI, ours: Team, db: Database) -> None:
+        async with client_for(app) as client:
+            await sign_in(client, ours.owner.email)
+            created = await client.post("/settings/account/tokens", data={"name": "scripts"})
+            token = created.text.split('class="secret wide">')[1].split("<")[0]
+        bearer = {"authorization": f"Bearer {token}"}
+        async with client_for(app, csrf=False) as script:
+            script.cookies.clear()
+            page = await script.get("/dashboard", headers=bearer)
+            mint = await script.post(
+                "/settings/account/tokens", data={"name": "more"}, headers=bearer
+            )
+            invite = await script.post(
+                "/settings/staff/invite",
+                data={"display_name": "M", "email": "m@x.example", "role": "admin"},
+                headers=bearer,
+            )
+        assert page.status_code == 303  # to sign-in: a token is not a session
+        assert mint.status_code == 403 and invite.status_code == 403  # no CSRF exemption either
+        with db.owner() as owner:
+            assert owner.execute("SELECT count(*) FROM api_tokens").fetchone() == (1,)
