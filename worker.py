@@ -1,31 +1,51 @@
 """The Temporal worker: explicit registration lists per task queue.
 
-Tests import `WORKFLOWS` and `build_registrations` so a test worker registers exactly
-what production registers. A queue's worker starts only when something is registered on
-it (an empty worker is an error in temporalio); SIGTERM and SIGINT shut down gracefully.
+Tests import `WORKFLOWS` and `build_registrations` so a test worker registers exactly what
+production registers. Queues: `default`; `stripe`, rate-limited below Stripe's limit
+(max_task_queue_activities_per_second); `bulk` for imports and PDF batches. A queue's
+worker starts only when something is registered on it, and a worker with nothing at all
+registered refuses to start. Every activity runs behind the PHI-safe interceptor;
+synchronous (CPU-bound) activities run on a bounded thread pool. Beside the workers runs
+the outbox sweeper (commands no after-commit relay delivered). SIGTERM/SIGINT shut down
+gracefully.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.interceptor import PhiSafeInterceptor
+from activities.mail import MailActivities
 from activities.system_check import SystemCheckActivities
-from core.db import SessionMaker, make_engine, make_sessionmaker
+from activities.welcome import WelcomeActivities
+from core.db import OutboxRelayHook, SessionMaker, make_engine, make_sessionmaker
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
-from core.temporal import connect_client
+from core.temporal import LazyClient
 from models.contracts.common import TaskQueue
+from services.mail.dispatch import Send
+from services.mail.smtp import SmtpSender, parse_smtp_url
+from services.outbox.relay import OutboxRelay
+from workflows.mail_dispatch import MailDispatchWorkflow
+from workflows.practice_welcome import PracticeWelcomeWorkflow
 from workflows.system_check import SystemCheckWorkflow
 
 log = logging.getLogger("worker")
+
+
+class NothingRegistered(RuntimeError):
+    pass
 
 
 @dataclass
@@ -41,10 +61,13 @@ class QueueRegistrations:
 @dataclass(frozen=True)
 class Deps:
     sessionmaker: SessionMaker
+    relay: OutboxRelayHook | None = None
+    send_mail: Send | None = None
+    app_base_url: str = "http://127.0.0.1:8000"
 
 
 WORKFLOWS: dict[TaskQueue, list[type]] = {
-    TaskQueue.default: [SystemCheckWorkflow],
+    TaskQueue.default: [SystemCheckWorkflow, PracticeWelcomeWorkflow, MailDispatchWorkflow],
     TaskQueue.stripe: [],
     TaskQueue.bulk: [],
 }
@@ -52,8 +75,15 @@ WORKFLOWS: dict[TaskQueue, list[type]] = {
 
 def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
     system_check = SystemCheckActivities(deps.sessionmaker)
+    mail = MailActivities(deps.sessionmaker, deps.send_mail)
+    welcome = WelcomeActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
     activities: dict[TaskQueue, list[Callable[..., object]]] = {
-        TaskQueue.default: [system_check.check_worker_database],
+        TaskQueue.default: [
+            system_check.check_worker_database,
+            mail.drain_mail,
+            welcome.send_welcome,
+            welcome.nudge_if_checklist_open,
+        ],
         TaskQueue.stripe: [],
         TaskQueue.bulk: [],
     }
@@ -67,13 +97,22 @@ def build_workers(
     registrations: dict[TaskQueue, QueueRegistrations],
     *,
     task_queue_prefix: str = "",
+    stripe_activities_per_second: float = 20.0,
+    executor: ThreadPoolExecutor | None = None,
 ) -> Sequence[Worker]:
+    if all(regs.empty for regs in registrations.values()):
+        raise NothingRegistered("nothing is registered on any task queue: no worker to run")
     return [
         Worker(
             client,
             task_queue=f"{task_queue_prefix}{queue}",
             workflows=regs.workflows,
             activities=regs.activities,
+            interceptors=[PhiSafeInterceptor()],
+            activity_executor=executor,
+            max_task_queue_activities_per_second=(
+                stripe_activities_per_second if queue is TaskQueue.stripe else None
+            ),
             graceful_shutdown_timeout=timedelta(seconds=10),
         )
         for queue, regs in registrations.items()
@@ -81,15 +120,47 @@ def build_workers(
     ]
 
 
-async def run(settings: Settings) -> None:
+def mail_sender(settings: Settings) -> Send | None:
+    if settings.SMTP_URL is None:
+        return None
+    sender = SmtpSender(parse_smtp_url(settings.SMTP_URL.get_secret_value()), settings.MAIL_FROM)
+    return sender.send
+
+
+async def sweep_forever(relay: OutboxRelay, every: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            sent = await relay.sweep()
+            if sent:
+                log.info("outbox sweeper relayed %d command(s)", sent)
+        except Exception as exc:  # the database or Temporal is away: next round
+            log.warning("outbox sweep failed (%s)", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Until SIGTERM/SIGINT (or `stop`, for tests)."""
     engine = make_engine(settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE)
-    client = await connect_client(settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE)
-    workers = build_workers(client, build_registrations(Deps(make_sessionmaker(engine))))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    sessionmaker = make_sessionmaker(engine)
+    lazy = LazyClient(settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE, settings.payload_keys)
+    client = await lazy.get(connect_timeout=30)
+    relay = OutboxRelay(lazy, sessionmaker)
+    deps = Deps(sessionmaker, relay.relay, mail_sender(settings), settings.APP_BASE_URL)
+    executor = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1))
+    workers = build_workers(
+        client,
+        build_registrations(deps),
+        stripe_activities_per_second=settings.STRIPE_ACTIVITIES_PER_SECOND,
+        executor=executor,
+    )
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(w.run()) for w in workers]
+    sweeper = asyncio.create_task(sweep_forever(relay, settings.OUTBOX_SWEEP_SECONDS, stop))
     log.info("worker polling %s", ", ".join(w.task_queue for w in workers))
     crashed = False
     try:
@@ -101,7 +172,9 @@ async def run(settings: Settings) -> None:
                 crashed = True
                 log.error("a worker stopped: %s", type(task.exception()).__name__)
     finally:
-        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+        stop.set()
+        await asyncio.gather(*(w.shutdown() for w in workers), sweeper, return_exceptions=True)
+        executor.shutdown(wait=True)
         await engine.dispose()
         log.info("worker stopped")
     if crashed:

@@ -27,6 +27,7 @@ from services.auth.login import Authenticator
 from services.auth.passwords import HashingProfile, Passwords
 from services.auth.throttle import Throttle
 from services.auth.totp import TotpKeys
+from services.outbox.relay import OutboxRelay
 
 
 def create_app(
@@ -61,7 +62,10 @@ def create_app(
     app.state.engine = db_engine
     app.state.sessionmaker = sessionmaker
     app.state.audit = AuditRecorder(sessionmaker)
-    app.state.temporal = LazyClient(settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE)
+    app.state.temporal = LazyClient(
+        settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE, settings.payload_keys
+    )
+    app.state.relay = OutboxRelay(app.state.temporal, sessionmaker)
     app.state.clock = clock or SystemClock()
     secret = settings.SECRET_KEY.get_secret_value()
     app.state.authenticator = Authenticator(

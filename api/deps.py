@@ -19,7 +19,8 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     Only our route classes commit, so any other route may not open one."""
     if not isinstance(request.scope.get("route"), AppRoute | PlainRoute):
         raise RuntimeError("a unit of work needs api.routing.AppRoute or PlainRoute")
-    uow = await open_unit(request.app.state.sessionmaker)
+    # Outbox commands written in this request are relayed to Temporal right after commit.
+    uow = await open_unit(request.app.state.sessionmaker, relay=request.app.state.relay.relay)
     request.state.uow = uow
     try:
         yield uow

@@ -9,7 +9,8 @@ holds for the unit's whole life, and a connection returned to the pool keeps not
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TypeAlias
 from uuid import UUID
 
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 SessionMaker: TypeAlias = async_sessionmaker[AsyncSession]
 AfterCommit: TypeAlias = Callable[[], Awaitable[None]]
+# Relays one outbox command (practice id, command id) to Temporal: set by whoever opens
+# the unit and holds a Temporal client (the API, the worker); scripts leave it to the sweeper.
+OutboxRelayHook: TypeAlias = Callable[[UUID, UUID], Awaitable[object]]
 
 PRACTICE_SETTING = "app.practice_id"
 _SET_PRACTICE = text("SELECT set_config('app.practice_id', :practice_id, true)")
@@ -84,6 +88,7 @@ class UnitOfWork:
         self.practice_id: UUID | None = None
         self._after_commit: list[AfterCommit] = []
         self.committed = False
+        self.outbox_relay: OutboxRelayHook | None = None
 
     async def set_practice(self, practice_id: UUID | None) -> None:
         self.practice_id = practice_id
@@ -112,7 +117,28 @@ class UnitOfWork:
         await self.session.close()
 
 
-async def open_unit(sessionmaker: SessionMaker, practice_id: UUID | None = None) -> UnitOfWork:
+async def open_unit(
+    sessionmaker: SessionMaker,
+    practice_id: UUID | None = None,
+    relay: OutboxRelayHook | None = None,
+) -> UnitOfWork:
     uow = UnitOfWork(sessionmaker())
+    uow.outbox_relay = relay
     await uow.set_practice(practice_id)
     return uow
+
+
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: SessionMaker,
+    practice_id: UUID | None,
+    relay: OutboxRelayHook | None = None,
+) -> AsyncIterator[UnitOfWork]:
+    """One transaction scoped to a practice: commits when the block ends, rolls back on
+    an exception. Activities use one per attempt (they re-read the truth each time)."""
+    uow = await open_unit(sessionmaker, practice_id, relay)
+    try:
+        yield uow
+        await uow.commit()
+    finally:
+        await uow.close()

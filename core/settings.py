@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     AUDIT_RETENTION_MONTHS: int = Field(default=84, ge=1)
     DEMO_SEED: bool | None = None
     PASSWORD_HASHING: Literal["standard", "fast-for-tests"] = "standard"
+    # Below Stripe's test-mode limit of 25 requests/s (reliability §2.2); live allows 100.
+    STRIPE_ACTIVITIES_PER_SECOND: float = Field(default=20.0, gt=0)
+    OUTBOX_SWEEP_SECONDS: float = Field(default=5.0, gt=0)
     LOG_LEVEL: str = "INFO"
 
     @field_validator("DATABASE_URL", "DATABASE_OWNER_URL")

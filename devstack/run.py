@@ -125,7 +125,11 @@ async def system_check() -> str:
 
     settings = get_settings()
     try:
-        return describe(await run_check(settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE))
+        return describe(
+            await run_check(
+                settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE, settings.payload_keys
+            )
+        )
     except Exception as exc:
         return f"the worker did not answer ({type(exc).__name__}); see var/log/worker.log"
 

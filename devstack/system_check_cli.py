@@ -17,8 +17,10 @@ from models.contracts.common import SYSTEM_CHECK_WORKFLOW_ID, TaskQueue
 from models.contracts.system_check import DatabaseCheck, SystemCheckInput
 
 
-async def run_check(address: str, namespace: str, wait_seconds: float = 30.0) -> DatabaseCheck:
-    client = await connect_client(address, namespace)
+async def run_check(
+    address: str, namespace: str, keys: list[tuple[str, bytes]], wait_seconds: float = 30.0
+) -> DatabaseCheck:
+    client = await connect_client(address, namespace, keys)
     result: DatabaseCheck = await asyncio.wait_for(
         client.execute_workflow(
             "SystemCheck",
@@ -46,7 +48,9 @@ def describe(check: DatabaseCheck) -> str:
 async def _main() -> int:
     settings = get_settings()
     try:
-        check = await run_check(settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE)
+        check = await run_check(
+            settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE, settings.payload_keys
+        )
     except Exception as exc:
         print(f"worker did not answer ({type(exc).__name__})", flush=True)
         return 1

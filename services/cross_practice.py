@@ -14,6 +14,7 @@ that the database has no other SECURITY DEFINER function.)
 | link_by_token_hash | invitation and reset links | practice id, link id |
 | api_token_by_hash | /api/v1 Bearer tokens | practice id, token id |
 | throttle_* | sign-in throttling (installation-wide, HMAC keys) | counters |
+| outbox_due | the outbox sweeper | practice id, command id |
 """
 
 from __future__ import annotations
@@ -97,3 +98,11 @@ async def throttle_lock(session: AsyncSession, key: str, until: datetime) -> Non
 
 async def throttle_clear(session: AsyncSession, key: str) -> None:
     await session.execute(text("SELECT xp_auth_throttle_clear(:key)"), {"key": key})
+
+
+async def outbox_due(session: AsyncSession, now: datetime, limit: int) -> list[Found]:
+    rows = await session.execute(
+        text("SELECT practice_id, command_id FROM xp_outbox_due(:now, :limit)"),
+        {"now": now, "limit": limit},
+    )
+    return [Found(r[0], r[1]) for r in rows]

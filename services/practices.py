@@ -11,8 +11,11 @@ from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound
+from models.contracts.common import TaskQueue
+from models.contracts.welcome import PRACTICE_WELCOME_WORKFLOW, practice_welcome_id
 from models.orm.practice import PlanTier, Practice
 from services import cross_practice
+from services.outbox import commands
 
 LINK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -68,6 +71,17 @@ async def create_practice(uow: UnitOfWork, data: PracticeCreate) -> Practice:
     await uow.set_practice(practice.id)
     uow.session.add(practice)
     await uow.session.flush()
+    # Once per practice: REJECT_DUPLICATE keeps a finished welcome from running again.
+    await commands.start_workflow(
+        uow,
+        workflow_type=PRACTICE_WELCOME_WORKFLOW,
+        workflow_id=practice_welcome_id(practice.id),
+        task_queue=TaskQueue.default,
+        args={"practice_id": str(practice.id)},
+        subject_type="practice",
+        subject_id=practice.id,
+        id_reuse_policy="REJECT_DUPLICATE",
+    )
     return practice
 
 

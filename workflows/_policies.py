@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio.common import RetryPolicy
 
@@ -11,3 +12,16 @@ DB_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
+
+
+def activity_options(timing: Any) -> dict[str, Any]:
+    """start_to_close and retry from a workflow input's TimingProfile."""
+    return {
+        "start_to_close_timeout": timing.activity_timeout,
+        "retry_policy": RetryPolicy(
+            initial_interval=timing.retry_initial,
+            backoff_coefficient=2.0,
+            maximum_interval=timing.retry_max_interval,
+            maximum_attempts=timing.retry_max_attempts,
+        ),
+    }

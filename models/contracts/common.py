@@ -6,7 +6,10 @@ agrees on them. Identifiers only: nothing in this package may carry PHI.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
 
 
 class TaskQueue(StrEnum):
@@ -20,3 +23,17 @@ SEARCH_ATTRIBUTE_PRACTICE_ID = "PracticeId"
 SEARCH_ATTRIBUTE_CASE_ID = "CaseId"
 
 SYSTEM_CHECK_WORKFLOW_ID = "system-check"
+
+
+class TimingProfile(BaseModel):
+    """Timeouts and retry caps a workflow uses for its activities and waits.
+
+    Production defaults; end-to-end tests pass a fast profile in the workflow input so
+    a dev-server run (where nothing skips time) finishes in seconds.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    activity_timeout: timedelta = timedelta(seconds=60)
+    retry_initial: timedelta = timedelta(seconds=1)
+    retry_max_interval: timedelta = timedelta(minutes=5)
+    retry_max_attempts: int = 0  # 0: keep retrying (transient failures heal)

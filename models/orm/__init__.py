@@ -1,6 +1,6 @@
 """Every ORM module, imported so `Base.metadata` is complete (alembic, tests)."""
 
-from models.orm import audit, identity, mail, practice, staff
+from models.orm import audit, blob, identity, mail, practice, staff, workflow
 from models.orm.base import Base
 
-__all__ = ["Base", "audit", "identity", "mail", "practice", "staff"]
+__all__ = ["Base", "audit", "blob", "identity", "mail", "practice", "staff", "workflow"]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,7 +47,8 @@ class OutboundMail(TenantRow, Timestamps, Base):
         CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
         Index(
             "ix_mail_outbox_pending",
-            "created_at",
+            "practice_id",
+            "next_attempt_at",
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_mail_outbox_practice_created", "practice_id", text("created_at DESC")),
@@ -63,3 +65,6 @@ class OutboundMail(TenantRow, Timestamps, Base):
     last_error_code: Mapped[str | None] = mapped_column(Text)
     created_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )

@@ -18,8 +18,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
+from models.contracts.common import TaskQueue
+from models.contracts.mail import MAIL_DISPATCH_WORKFLOW, MAIL_QUEUED_SIGNAL, mail_dispatch_id
 from models.orm.mail import MailStatus, OutboundMail
 from services.email_address import normalise_email
+from services.outbox import commands
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(
@@ -75,6 +78,17 @@ async def queue_mail(
     )
     new_id = (await uow.session.execute(stmt)).scalar_one_or_none()
     if new_id is not None:
+        # Wake the practice's dispatcher (it drains the outbox; without SMTP it does nothing).
+        await commands.signal_with_start(
+            uow,
+            workflow_type=MAIL_DISPATCH_WORKFLOW,
+            workflow_id=mail_dispatch_id(uow.practice_id),
+            task_queue=TaskQueue.default,
+            args={"practice_id": str(uow.practice_id)},
+            signal_name=MAIL_QUEUED_SIGNAL,
+            subject_type="practice",
+            subject_id=uow.practice_id,
+        )
         return new_id
     existing = await uow.session.scalar(
         select(OutboundMail.id).where(

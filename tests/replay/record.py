@@ -1,8 +1,9 @@
 """Record replay histories: `python -m tests.replay.record` (then commit the JSON files).
 
 Each scenario runs the real workflow with the real activities against a throwaway
-embedded Postgres and the time-skipping server, and writes its history to
-tests/replay/histories/<workflow>/<scenario>.json. Re-record only when a patch is retired
+embedded Postgres, the time-skipping server and (for mail) a real SMTP server, and writes
+its history to tests/replay/histories/<workflow>/<scenario>.json — encrypted with the test
+payload keys, as production histories are. Re-record only when a patch is retired
 (STYLE.md B9); CI replays every file against the current code.
 """
 
@@ -12,25 +13,121 @@ import asyncio
 import json
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from core.db import make_engine, make_sessionmaker
-from core.temporal import DATA_CONVERTER
+from core.db import SessionMaker, make_engine, make_sessionmaker, open_unit
 from devstack.pg import EmbeddedPostgres, bootstrap_owner_and_database
 from models.contracts.common import TaskQueue
+from models.contracts.mail import mail_dispatch_id
 from models.contracts.system_check import SystemCheckInput
+from models.contracts.welcome import practice_welcome_id
+from models.orm.staff import StaffRole
+from services.mail.outbox import queue_mail
+from services.mail.smtp import SmtpSender, parse_smtp_url
+from services.outbox.relay import OutboxRelay
+from services.practice_settings import update_profile
+from services.practices import PracticeCreate, create_practice, get_practice
+from services.staff import add_staff_member
 from tests.fixtures.db import APP_ROLE, FAST_SETTINGS, OWNER_ROLE, PgServer, migrate
-from tests.fixtures.temporal import venv_bin
+from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.temporal import (
+    DATA_CONVERTER,
+    FixedClient,
+    register_search_attributes,
+    venv_bin,
+)
 from worker import Deps, build_registrations, build_workers
-from workflows.system_check import SystemCheckWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+Handle = WorkflowHandle[object, object]
+Scenario = Callable[
+    [WorkflowEnvironment, SessionMaker, OutboxRelay], Awaitable[WorkflowHandle[object, object]]
+]
+
+
+async def _practice(sessionmaker: SessionMaker, relay: OutboxRelay) -> uuid.UUID:
+    uow = await open_unit(sessionmaker)
+    practice = await create_practice(
+        uow, PracticeCreate(name="Replay", link_name=f"r-{uuid.uuid4().hex[:8]}", timezone="UTC")
+    )
+    await add_staff_member(uow, email=f"o-{uuid.uuid4().hex[:6]}@x.example", display_name="O",
+                           role=StaffRole.owner)  # fmt: skip
+    await uow.commit()
+    await uow.close()
+    await relay.sweep()
+    return practice.id
+
+
+async def _handle(env: WorkflowEnvironment, workflow_id: str) -> Handle:
+    run_id = (await env.client.get_workflow_handle(workflow_id).describe()).run_id
+    return env.client.get_workflow_handle(workflow_id, run_id=run_id)
+
+
+async def system_check(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    handle: Handle = await env.client.start_workflow(
+        "SystemCheck", SystemCheckInput(), id=f"system-check-{uuid.uuid4()}",
+        task_queue=TaskQueue.default,
+    )  # fmt: skip
+    return handle
+
+
+async def welcome_nudged(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    practice_id = await _practice(sm, relay)
+    handle = await _handle(env, practice_welcome_id(practice_id))
+    await env.sleep(timedelta(days=4))
+    return handle
+
+
+async def welcome_checklist_done(
+    env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay
+) -> Handle:
+    practice_id = await _practice(sm, relay)
+    handle = await _handle(env, practice_welcome_id(practice_id))
+    await env.sleep(timedelta(hours=1))
+    uow = await open_unit(sm, practice_id)
+    practice = await get_practice(uow)
+    await update_profile(
+        uow, practice, name=practice.name, timezone="UTC", link_name=practice.link_name
+    )
+    await add_staff_member(uow, email=f"p-{uuid.uuid4().hex[:6]}@x.example", display_name="P",
+                           role=StaffRole.provider)  # fmt: skip
+    await uow.commit()
+    await uow.close()
+    await env.sleep(timedelta(days=4))
+    return handle
+
+
+async def mail_delivered(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    practice_id = await _practice(sm, relay)
+    uow = await open_unit(sm, practice_id)
+    await queue_mail(uow, recipient="a@x.example", template="practice_ready",
+                     context={"practice_name": "Replay", "app_url": "https://x"},
+                     idempotency_key="replay")  # fmt: skip
+    await uow.commit()
+    await uow.close()
+    await relay.sweep()
+    handle = await _handle(env, mail_dispatch_id(practice_id))
+    await env.sleep(timedelta(minutes=11))
+    return handle
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "system_check/checks_database": system_check,
+    "practice_welcome/nudged": welcome_nudged,
+    "practice_welcome/checklist_done": welcome_checklist_done,
+    "mail_dispatch/delivers_then_idles": mail_delivered,
+}
 
 
 async def record() -> list[Path]:
     written: list[Path] = []
+    smtp = SmtpServer()
+    smtp.controller.start()
     with tempfile.TemporaryDirectory() as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "data", settings=FAST_SETTINGS)
         pg.start()
@@ -39,36 +136,36 @@ async def record() -> list[Path]:
             with server.admin() as conn:
                 bootstrap_owner_and_database(conn, OWNER_ROLE, "pr_record")
             migrate(server, "pr_record")
-            engine = make_engine(server.url(APP_ROLE, "pr_record"), pool_size=2)
+            engine = make_engine(server.url(APP_ROLE, "pr_record"), pool_size=4)
+            sm = make_sessionmaker(engine)
             env = await WorkflowEnvironment.start_time_skipping(
                 data_converter=DATA_CONVERTER,
                 test_server_existing_path=venv_bin("temporal-test-server"),
             )
             try:
-                workers = build_workers(
-                    env.client, build_registrations(Deps(make_sessionmaker(engine)))
-                )
-                async with workers[0]:
-                    handle = await env.client.start_workflow(
-                        SystemCheckWorkflow.run,
-                        SystemCheckInput(),
-                        id=f"system-check-{uuid.uuid4()}",
-                        task_queue=TaskQueue.default,
-                    )
-                    await handle.result()
-                    history = await handle.fetch_history()
-                path = HISTORIES / "system_check" / "checks_database.json"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
-                written.append(path)
+                await register_search_attributes(env)
+                relay = OutboxRelay(FixedClient(env.client), sm)
+                send = SmtpSender(parse_smtp_url(smtp.url), "Replay <r@x.example>").send
+                deps = Deps(sm, relay.relay, send, "https://app.example")
+                [worker] = build_workers(env.client, build_registrations(deps))
+                async with worker:
+                    for name, scenario in SCENARIOS.items():
+                        handle = await scenario(env, sm, relay)
+                        await handle.result()
+                        history = await handle.fetch_history()
+                        path = HISTORIES / f"{name}.json"
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+                        written.append(path)
             finally:
                 await env.shutdown()
                 await engine.dispose()
         finally:
             pg.destroy()
+            smtp.controller.stop()
     return written
 
 
 if __name__ == "__main__":
-    for _p in asyncio.run(record()):
-        pass
+    for p in asyncio.run(record()):
+        print(f"wrote {p}")  # noqa: T201

@@ -1,0 +1,78 @@
+"""The worker process: refuses to run with nothing registered, serves the queues it has
+registrations for, runs the outbox sweeper, and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from core.db import SessionMaker, open_unit
+from models.contracts.common import TaskQueue
+from models.contracts.system_check import DatabaseCheck, SystemCheckInput
+from services.outbox import commands
+from tests.fixtures.app import settings_for
+from tests.fixtures.db import Database
+from tests.fixtures.factories import make_practice
+from worker import (
+    Deps,
+    NothingRegistered,
+    QueueRegistrations,
+    build_registrations,
+    build_workers,
+    run,
+)
+
+
+async def test_a_worker_with_nothing_registered_refuses_to_start(
+    dev_env: WorkflowEnvironment, sessionmaker: SessionMaker
+) -> None:
+    empty = {queue: QueueRegistrations() for queue in TaskQueue}
+    with pytest.raises(NothingRegistered):
+        build_workers(dev_env.client, empty)
+    only_default = build_workers(dev_env.client, build_registrations(Deps(sessionmaker)))
+    assert [w.task_queue for w in only_default] == ["default"]  # stripe and bulk are empty
+
+
+async def test_the_worker_serves_sweeps_and_stops_cleanly(
+    dev_env: WorkflowEnvironment, db: Database, sessionmaker: SessionMaker
+) -> None:
+    target = dev_env.client.service_client.config.target_host
+    settings = settings_for(db, TEMPORAL_ADDRESS=target, OUTBOX_SWEEP_SECONDS=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(settings, stop))
+    try:
+        check: DatabaseCheck = await asyncio.wait_for(
+            dev_env.client.execute_workflow(
+                "SystemCheck", SystemCheckInput(), id=f"system-check-{uuid.uuid4()}",
+                task_queue=TaskQueue.default, result_type=DatabaseCheck,
+            ),
+            30,
+        )  # fmt: skip
+        assert check.tenancy_enforced
+        # a command committed without a relay is picked up by the worker's sweeper
+        practice = await make_practice(sessionmaker)
+        uow = await open_unit(sessionmaker, practice.id)
+        workflow_id = f"swept-{uuid.uuid4()}"
+        await commands.start_workflow(
+            uow, workflow_type="PracticeWelcome", workflow_id=workflow_id,
+            task_queue="nobody-polls-this", args={"practice_id": str(practice.id)},
+        )  # fmt: skip
+        await uow.commit()
+        await uow.close()
+        for _ in range(100):
+            with db.owner() as owner:
+                row = owner.execute(
+                    "SELECT status FROM workflow_outbox WHERE workflow_id = %s", (workflow_id,)
+                ).fetchone()
+            if row == ("sent",):
+                break
+            await asyncio.sleep(0.1)
+        assert row == ("sent",)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)  # graceful: returns, no exception
+    assert task.exception() is None
+    await dev_env.client.get_workflow_handle(workflow_id).terminate("test over")

@@ -1,0 +1,48 @@
+"""Practice welcome: the first process, through every layer.
+
+Started through the outbox when a practice is created (id `practice-welcome-{id}`, once
+per practice). It queues the Getting-started email for the owner now, waits three days on
+a durable timer, then re-reads the checklist in Postgres and sends one nudge only if
+something is still open. Each step is written to `workflow_runs` by the activity that
+takes it; the last activity closes the run. Mail leaves through the mail outbox and the
+MailDispatch workflow.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.welcome import WelcomeActivities
+    from models.contracts.welcome import (
+        NudgeOutcome,
+        PracticeWelcomeInput,
+        WelcomeState,
+        WelcomeStep,
+    )
+    from workflows._policies import activity_options
+
+
+@workflow.defn(name="PracticeWelcome")
+class PracticeWelcomeWorkflow:
+    @workflow.init
+    def __init__(self, inp: PracticeWelcomeInput) -> None:
+        self._state = WelcomeState()
+
+    @workflow.run
+    async def run(self, inp: PracticeWelcomeInput) -> NudgeOutcome:
+        options = activity_options(inp.timing)
+        await workflow.execute_activity_method(WelcomeActivities.send_welcome, inp, **options)
+        due = workflow.now() + inp.nudge_after
+        self._state = WelcomeState(step=WelcomeStep.waiting_to_nudge, nudge_due_at=due.isoformat())
+        await workflow.sleep(inp.nudge_after)
+        outcome: NudgeOutcome = await workflow.execute_activity_method(
+            WelcomeActivities.nudge_if_checklist_open, inp, **options
+        )
+        step = WelcomeStep.nudged if outcome.nudged else WelcomeStep.checklist_done
+        self._state = WelcomeState(step=step)
+        return outcome
+
+    @workflow.query
+    def state(self) -> WelcomeState:
+        return self._state
