@@ -27,6 +27,7 @@ from services.auth.login import Authenticator
 from services.auth.passwords import HashingProfile, Passwords
 from services.auth.throttle import Throttle
 from services.auth.totp import TotpKeys
+from services.blobs import PostgresBlobStore
 from services.outbox.relay import OutboxRelay
 
 
@@ -45,6 +46,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.relay.settle()
         if owns_engine:
             await app.state.engine.dispose()
 
@@ -66,6 +68,7 @@ def create_app(
         settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE, settings.payload_keys
     )
     app.state.relay = OutboxRelay(app.state.temporal, sessionmaker)
+    app.state.blobs = PostgresBlobStore(sessionmaker, settings.BLOB_MAX_BYTES)
     app.state.clock = clock or SystemClock()
     secret = settings.SECRET_KEY.get_secret_value()
     app.state.authenticator = Authenticator(

@@ -20,7 +20,7 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     if not isinstance(request.scope.get("route"), AppRoute | PlainRoute):
         raise RuntimeError("a unit of work needs api.routing.AppRoute or PlainRoute")
     # Outbox commands written in this request are relayed to Temporal right after commit.
-    uow = await open_unit(request.app.state.sessionmaker, relay=request.app.state.relay.relay)
+    uow = await open_unit(request.app.state.sessionmaker, relay=request.app.state.relay.relay_soon)
     request.state.uow = uow
     try:
         yield uow

@@ -14,11 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import auth, pages
+from bench import auth, outbox, pages
 from bench.harness import BenchDatabase
 
-BENCHMARKS = {"pages": pages.run, "auth": auth.run}
-SIZES = {"smoke": 100, "full": 2000}
+BENCHMARKS = {"pages": pages.run, "auth": auth.run, "outbox": outbox.run}
+SIZES = {"smoke": 100, "full": 1000}
 
 
 async def main() -> int:

@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     # Below Stripe's test-mode limit of 25 requests/s (reliability §2.2); live allows 100.
     STRIPE_ACTIVITIES_PER_SECOND: float = Field(default=20.0, gt=0)
     OUTBOX_SWEEP_SECONDS: float = Field(default=5.0, gt=0)
+    BLOB_MAX_BYTES: int = Field(default=10 * 1024 * 1024, gt=0)
     LOG_LEVEL: str = "INFO"
 
     @field_validator("DATABASE_URL", "DATABASE_OWNER_URL")

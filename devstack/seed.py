@@ -2,9 +2,11 @@
 
 Riverbend Counseling Collective, a group practice: an owner, two providers, an associate
 supervised by one of them (Jonah), and an admin acting for the other (Priya). Everyone
-signs in with DEMO_PASSWORD. Each later capability adds its part here (cases of each
-kind, a week of appointments, open invoices, a running intake) so the product can be
-clicked through on first run. Refused when ENVIRONMENT=production.
+signs in with DEMO_PASSWORD. Like every practice, it starts a PracticeWelcome workflow
+through the outbox (the Getting-started email, a nudge three days later). Each later
+capability adds its part here (cases of each kind, a week of appointments, open
+invoices, a running intake) so the product can be clicked through on first run.
+Refused when ENVIRONMENT=production.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from core.settings import Settings
 from models.orm.staff import StaffRole, StaffStatus
 from services import cross_practice
 from services.auth.passwords import HashingProfile, Passwords
-from services.mail.outbox import queue_mail
 from services.practices import PracticeCreate, create_practice
 from services.staff import add_staff_member, grant_acting_for
 
@@ -57,7 +58,7 @@ async def seed_demo(sessionmaker: SessionMaker, settings: Settings) -> bool:
     try:
         if await cross_practice.practice_id_by_link_name(uow.session, DEMO_LINK_NAME):
             return False
-        practice = await create_practice(
+        await create_practice(
             uow,
             PracticeCreate(
                 name="Riverbend Counseling Collective",
@@ -81,14 +82,8 @@ async def seed_demo(sessionmaker: SessionMaker, settings: Settings) -> bool:
         await grant_acting_for(
             uow, admin_id=ids["lee"], provider_id=ids["priya"], granted_by=ids["owner"], now=now
         )
-        await queue_mail(
-            uow,
-            recipient=DEMO_STAFF[0].email,
-            template="practice_ready",
-            context={"practice_name": practice.name, "app_url": settings.APP_BASE_URL},
-            idempotency_key=f"practice-ready:{practice.id}",
-            created_by_staff_id=ids["owner"],
-        )
+        # create_practice queued the PracticeWelcome start in the outbox: the worker's
+        # sweeper relays it, and its Getting-started email lands in the mail outbox.
         await uow.commit()
         return True
     finally:

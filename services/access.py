@@ -30,6 +30,7 @@ class Action(StrEnum):
     view_audit_log = "view_audit_log"
     act_for = "act_for"  # resource: the provider's staff id
     view_staff_directory = "view_staff_directory"
+    read_file = "read_file"  # resource: the uploader's staff id
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def _admin_may(actor: Actor, area: AdminArea) -> bool:
 def can(actor: Actor, action: Action, resource: object | None = None) -> bool:
     if action in (Action.use_app, Action.manage_own_account, Action.view_staff_directory):
         return True
+    if action is Action.read_file:
+        return actor.is_owner or (resource is not None and resource == actor.staff_id)
     if action is Action.act_for:
         return (
             isinstance(resource, uuid.UUID)

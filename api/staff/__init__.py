@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.routes import v1
-from api.staff import account, acting_for, auth, dashboard, settings, staff_admin
+from api.staff import account, acting_for, auth, dashboard, files, settings, staff_admin
 
 STAFF_ROUTERS: list[APIRouter] = [
     auth.router,
@@ -12,5 +12,6 @@ STAFF_ROUTERS: list[APIRouter] = [
     settings.router,
     staff_admin.router,
     account.router,
+    files.router,
     v1.router,
 ]

@@ -13,6 +13,7 @@ marks it failed. This module is the one place below the API that talks to Tempor
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -58,6 +59,19 @@ class OutboxRelay:
     def __init__(self, client: ClientSource, sessionmaker: SessionMaker) -> None:
         self._client = client
         self._sessionmaker = sessionmaker
+        self._background: set[asyncio.Task[bool]] = set()
+
+    async def relay_soon(self, practice_id: uuid.UUID, command_id: uuid.UUID) -> None:
+        """The after-commit hook of requests: relay in the background, so a response never
+        waits for Temporal (and is not slowed when Temporal is down: the sweeper retries)."""
+        task = asyncio.create_task(self.relay(practice_id, command_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def settle(self, wait_seconds: float = 10.0) -> None:
+        """Wait for background relays (shutdown, tests)."""
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=wait_seconds)
 
     async def relay(self, practice_id: uuid.UUID, command_id: uuid.UUID) -> bool:
         """Send one command if it is still pending. True when it is sent now."""

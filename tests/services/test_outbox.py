@@ -185,3 +185,33 @@ class TestOutbox:
         assert await relay.sweep() == 0
         with pytest.raises(Exception, match="not found"):
             await dev_env.client.get_workflow_handle(workflow_id).describe()
+
+
+async def test_a_request_does_not_wait_for_temporal_and_its_command_waits_for_the_sweeper(
+    app: object, sessionmaker: SessionMaker, db: Database
+) -> None:
+    """The test app points at a Temporal address where nothing answers."""
+    from fastapi import FastAPI
+
+    from tests.auth.helpers import sign_in
+    from tests.fixtures.app import client_for
+    from tests.fixtures.factories import set_password
+
+    assert isinstance(app, FastAPI)
+    practice = await make_practice(sessionmaker)
+    await set_password(sessionmaker, practice, practice.owner_id)
+    async with client_for(app) as client:
+        await sign_in(client, f"owner@{practice.link_name}.example")
+        response = await client.post(
+            "/settings/staff/invite",
+            data={"display_name": "Ana", "email": "ana@x.example", "role": "provider"},
+        )
+    assert response.status_code == 303  # saved and answered; Temporal is not needed for that
+    await app.state.relay.settle()
+    with db.owner() as owner:
+        rows = owner.execute(
+            "SELECT workflow_type, status, attempts FROM workflow_outbox WHERE practice_id = %s"
+            " AND workflow_type = 'MailDispatch'",
+            (practice.id,),
+        ).fetchall()
+    assert rows == [("MailDispatch", "pending", 1)]  # tried once, kept for the sweeper

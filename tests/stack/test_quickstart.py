@@ -139,7 +139,12 @@ def test_make_run_starts_stops_cleanly_and_keeps_its_data(stack: RunningStack) -
     health = get(f"{api}/health")
     assert "All systems go" in health
     get(f"http://127.0.0.1:{stack.env['TEMPORAL_UI_PORT']}/")  # the Web UI answers
-    assert "Your practice is ready on PracticeRunner" in get(f"{api}/dev/outbox")
+    # the seed's practice started PracticeWelcome through the outbox; its mail arrives
+    for _ in range(100):
+        if "Getting started with PracticeRunner" in get(f"{api}/dev/outbox"):
+            break
+        time.sleep(0.2)
+    assert "Getting started with PracticeRunner" in get(f"{api}/dev/outbox")
 
     stack.interrupt()
     assert processes_under(stack.root) == []
@@ -148,6 +153,6 @@ def test_make_run_starts_stops_cleanly_and_keeps_its_data(stack: RunningStack) -
     took = stack.start(timeout=60)
     assert took < SECOND_START_BUDGET_S, f"second start took {took:.1f}s"
     assert "demo practice already there" in stack.log.read_text()
-    assert get(f"{api}/dev/outbox").count("Your practice is ready on PracticeRunner") == 1
+    assert get(f"{api}/dev/outbox").count("Getting started with PracticeRunner") == 1
     stack.interrupt()
     assert processes_under(stack.root) == []
