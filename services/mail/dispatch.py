@@ -1,5 +1,6 @@
 """Draining a practice's mail outbox: one message per short transaction, so a crash in
-the middle of a batch keeps what was sent marked as sent."""
+the middle of a batch keeps what was sent marked as sent. Bodies holding one-time links
+are removed once the message is delivered or given up."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from models.orm.mail import MailStatus, OutboundMail
 from services.mail.smtp import PermanentMailError, TransientMailError
 
 MAX_ATTEMPTS = 8
+# Messages whose body is a key to an account (one-time links): once delivered or given up,
+# the body is removed, so the database and its backups do not keep working links.
+ONE_TIME_LINK_TEMPLATES = frozenset({"staff_invitation", "password_reset"})
+REMOVED = "[Removed after delivery: this message held a one-time link.]"
 Send = Callable[[OutboundMail], Awaitable[None]]
 
 
@@ -60,6 +65,8 @@ async def drain(
             else:
                 mail.status, mail.sent_at, mail.last_error_code = MailStatus.sent, now, None
                 sent += 1
+            if mail.status != MailStatus.pending and mail.template in ONE_TIME_LINK_TEMPLATES:
+                mail.body_text, mail.body_html = REMOVED, None
     now = datetime.now(UTC)
     async with unit_of_work(sessionmaker, practice_id) as uow:
         pending = OutboundMail.status == MailStatus.pending

@@ -100,6 +100,30 @@ class TestDrain:
         assert failed.failed == 1
         assert status(db, practice)[-1] == ("failed", 1, "smtp_550")
 
+    async def test_a_delivered_one_time_link_does_not_stay_in_the_database(
+        self,
+        sessionmaker: SessionMaker,
+        db: Database,
+        practice: PracticeRef,
+        smtp_server: SmtpServer,
+    ) -> None:
+        uow = await open_unit(sessionmaker, practice.id)
+        await queue_mail(uow, recipient="ana@x.example", template="password_reset",
+                         context={"practice_name": "P", "link": "https://x/password/reset/SECRET-TOKEN",
+                                  "minutes": 60}, idempotency_key="reset")  # fmt: skip
+        await uow.commit()
+        await uow.close()
+        await drain(sessionmaker, practice.id, sender(smtp_server).send)
+        [message] = smtp_server.mailbox.messages
+        assert "SECRET-TOKEN" in message.get_payload()[0].get_payload()  # the person got it
+        with db.owner() as owner:
+            body = owner.execute(
+                "SELECT body_text, body_html FROM mail_outbox WHERE template = 'password_reset'"
+            ).fetchone()
+        assert body is not None
+        assert "SECRET-TOKEN" not in body[0]
+        assert body[1] is None
+
     async def test_without_smtp_the_outbox_keeps_the_mail(
         self, sessionmaker: SessionMaker, db: Database, practice: PracticeRef
     ) -> None:
