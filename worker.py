@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 
 from activities.interceptor import PhiSafeInterceptor
 from activities.mail import MailActivities
+from activities.runs import RunActivities
 from activities.system_check import SystemCheckActivities
 from activities.welcome import WelcomeActivities
 from core.db import OutboxRelayHook, SessionMaker, make_engine, make_sessionmaker
@@ -77,12 +78,14 @@ def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
     system_check = SystemCheckActivities(deps.sessionmaker)
     mail = MailActivities(deps.sessionmaker, deps.send_mail)
     welcome = WelcomeActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
+    runs = RunActivities(deps.sessionmaker)
     activities: dict[TaskQueue, list[Callable[..., object]]] = {
         TaskQueue.default: [
             system_check.check_worker_database,
             mail.drain_mail,
             welcome.send_welcome,
             welcome.nudge_if_checklist_open,
+            runs.close_run,
         ],
         TaskQueue.stripe: [],
         TaskQueue.bulk: [],

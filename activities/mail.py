@@ -17,4 +17,6 @@ class MailActivities:
     @activity.defn
     async def drain_mail(self, inp: MailQueued) -> DrainResult:
         """Send what is due for one practice; idempotent (re-reads the outbox rows)."""
-        return await drain(self.sessionmaker, inp.practice_id, self.send)
+        return await drain(
+            self.sessionmaker, inp.practice_id, self.send, progress=activity.heartbeat
+        )

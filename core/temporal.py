@@ -78,23 +78,47 @@ async def connect_client(address: str, namespace: str, keys: Sequence[tuple[str,
     )
 
 
+class TemporalUnavailable(RuntimeError):
+    pass
+
+
 class LazyClient:
     """A client connected on first use, so the API starts (and saves rows to the outbox)
-    while Temporal is still starting or down."""
+    while Temporal is still starting or down.
 
-    def __init__(self, address: str, namespace: str, keys: Sequence[tuple[str, bytes]]) -> None:
+    A failed connection opens a short breaker: for `retry_after` seconds every caller is
+    told at once that Temporal is unavailable, instead of queueing behind a connect that
+    will time out again (background relays would otherwise pile up).
+    """
+
+    def __init__(
+        self,
+        address: str,
+        namespace: str,
+        keys: Sequence[tuple[str, bytes]],
+        retry_after: float = 5.0,
+    ) -> None:
         self.address = address
         self.namespace = namespace
         self._keys = list(keys)
         self._client: Client | None = None
         self._lock = asyncio.Lock()
+        self._retry_after = retry_after
+        self._down_until = 0.0
 
     async def get(self, connect_timeout: float = 3.0) -> Client:
         if self._client is not None:
             return self._client
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._down_until or self._lock.locked():
+            raise TemporalUnavailable("Temporal is not reachable right now")
         async with self._lock:
             if self._client is None:
-                self._client = await asyncio.wait_for(
-                    connect_client(self.address, self.namespace, self._keys), connect_timeout
-                )
+                try:
+                    self._client = await asyncio.wait_for(
+                        connect_client(self.address, self.namespace, self._keys), connect_timeout
+                    )
+                except Exception:
+                    self._down_until = loop.time() + self._retry_after
+                    raise
         return self._client

@@ -53,6 +53,10 @@ def clean_filename(name: str) -> str:
     return name[:255] or "file"
 
 
+class BlobDamaged(RuntimeError):
+    pass
+
+
 class BlobStore(Protocol):
     async def put(
         self,
@@ -85,7 +89,7 @@ class PostgresBlobStore:
             raise NotFound("No practice selected")
         blob_id = uuid.uuid4()
         digest = hashlib.sha256()
-        size, seq, head, pending = 0, 0, b"", b""
+        size, seq, head, pending = 0, 0, b"", bytearray()
         chunks: list[BlobChunk] = []
         async for piece in data:
             size += len(piece)
@@ -101,12 +105,17 @@ class PostgresBlobStore:
                 head += piece[: 512 - len(head)]
             pending += piece
             while len(pending) >= CHUNK:
-                chunks.append(BlobChunk(practice_id=uow.practice_id, blob_id=blob_id, seq=seq,
-                                        data=pending[:CHUNK]))  # fmt: skip
-                pending, seq = pending[CHUNK:], seq + 1
+                chunks.append(
+                    BlobChunk(practice_id=uow.practice_id, blob_id=blob_id, seq=seq,
+                              data=bytes(pending[:CHUNK]))
+                )  # fmt: skip
+                del pending[:CHUNK]
+                seq += 1
         if pending or seq == 0:
             chunks.append(
-                BlobChunk(practice_id=uow.practice_id, blob_id=blob_id, seq=seq, data=pending)
+                BlobChunk(
+                    practice_id=uow.practice_id, blob_id=blob_id, seq=seq, data=bytes(pending)
+                )
             )
         blob = Blob(
             id=blob_id,
@@ -133,8 +142,10 @@ class PostgresBlobStore:
         return blob
 
     async def stream(self, blob: Blob) -> AsyncIterator[bytes]:
-        practice_id, blob_id = blob.practice_id, blob.id
-        seq = 0
+        """The bytes, chunk by chunk; a file whose chunks went missing ends in an error,
+        never in a silently shorter download."""
+        practice_id, blob_id, expected = blob.practice_id, blob.id, blob.size_bytes
+        seq = streamed = 0
         while True:
             uow = await open_unit(self._sessionmaker, practice_id)
             try:
@@ -148,7 +159,10 @@ class PostgresBlobStore:
             finally:
                 await uow.close()
             if data is None:
+                if streamed != expected:
+                    raise BlobDamaged(f"blob {blob_id}: {streamed} of {expected} bytes")
                 return
             if data:
+                streamed += len(data)
                 yield data
             seq += 1

@@ -53,8 +53,8 @@ async def update_profile(
     errors: dict[str, str] = {}
     name = name.strip()
     link_name = link_name.strip().lower()
-    if not 1 <= len(name) <= 200:
-        errors["name"] = "Enter the practice name (up to 200 characters)."
+    if not 1 <= len(name) <= 200 or not name.isprintable():
+        errors["name"] = "Enter the practice name (up to 200 characters, one line)."
     if not LINK_NAME.match(link_name):
         errors["link_name"] = (
             "Use 2–63 lowercase letters, digits and hyphens, starting with a letter or digit."

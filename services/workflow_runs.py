@@ -1,7 +1,9 @@
 """`workflow_runs`: what staff pages read about a process (never a Temporal query).
 
-The relay records a started execution; activities write each step and, in the last
-one, the final status. One row per business workflow id (the latest run).
+One row per business workflow id (its latest run). The relay records a start; activities
+write each step and the final status — upserting, so a first activity that runs before
+the relay's own transaction commits still leaves its step, and the relay's later write for
+the same run changes nothing (rows are keyed by run id).
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ async def record_started(
         subject_id=subject_id, status=RunStatus.running, step="started", started_at=now,
         updated_at=now,
     )  # fmt: skip
-    same_run = WorkflowRun.run_id.is_distinct_from(stmt.excluded.run_id)
     await uow.session.execute(
         stmt.on_conflict_do_update(
             index_elements=["practice_id", "workflow_id"],
@@ -43,39 +44,50 @@ async def record_started(
                 "started_at": now,
                 "updated_at": now,
                 "closed_at": None,
+                "subject_type": stmt.excluded.subject_type,
+                "subject_id": stmt.excluded.subject_id,
             },
-            where=same_run,  # the same run relayed twice changes nothing
+            # the same run recorded again (a repeated relay, or its activity came first)
+            where=WorkflowRun.run_id.is_distinct_from(stmt.excluded.run_id),
         )
     )
 
 
-async def _row(uow: UnitOfWork, workflow_id: str) -> WorkflowRun | None:
+async def record_progress(
+    uow: UnitOfWork,
+    *,
+    workflow_id: str,
+    workflow_type: str,
+    run_id: str,
+    step: str,
+    now: datetime,
+    status: RunStatus = RunStatus.running,
+) -> None:
+    """A step (or, with a final status, the end) of a run, whatever is there already."""
+    closed = None if status is RunStatus.running else now
+    stmt = insert(WorkflowRun).values(
+        id=uuid.uuid4(), practice_id=uow.practice_id, workflow_id=workflow_id,
+        workflow_type=workflow_type, run_id=run_id, status=status, step=step, started_at=now,
+        updated_at=now, closed_at=closed,
+    )  # fmt: skip
+    await uow.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["practice_id", "workflow_id"],
+            set_={
+                "run_id": run_id,
+                "status": status,
+                "step": step,
+                "updated_at": now,
+                "closed_at": closed,
+            },
+        )
+    )
+
+
+async def run_of(uow: UnitOfWork, workflow_id: str) -> WorkflowRun | None:
     row: WorkflowRun | None = await uow.session.scalar(
         select(WorkflowRun).where(
             WorkflowRun.practice_id == uow.practice_id, WorkflowRun.workflow_id == workflow_id
         )
     )
     return row
-
-
-async def set_step(uow: UnitOfWork, workflow_id: str, step: str, now: datetime) -> None:
-    row = await _row(uow, workflow_id)
-    if row is not None:
-        row.step = step
-        row.updated_at = now
-
-
-async def finish(
-    uow: UnitOfWork, workflow_id: str, status: RunStatus, now: datetime, step: str | None = None
-) -> None:
-    row = await _row(uow, workflow_id)
-    if row is not None:
-        row.status = status
-        row.closed_at = now
-        row.updated_at = now
-        if step is not None:
-            row.step = step
-
-
-async def run_of(uow: UnitOfWork, workflow_id: str) -> WorkflowRun | None:
-    return await _row(uow, workflow_id)

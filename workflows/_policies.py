@@ -18,6 +18,7 @@ def activity_options(timing: Any) -> dict[str, Any]:
     """start_to_close and retry from a workflow input's TimingProfile."""
     return {
         "start_to_close_timeout": timing.activity_timeout,
+        "heartbeat_timeout": timing.activity_timeout,
         "retry_policy": RetryPolicy(
             initial_interval=timing.retry_initial,
             backoff_coefficient=2.0,

@@ -5,7 +5,8 @@ It drains the practice's mail outbox in an activity (SMTP, one message per trans
 drains again while mail is due, sleeps until the earliest retry when a message must
 wait, and otherwise waits for the next signal for a while before finishing. Without
 SMTP_URL the activity reports that nothing is delivered and the workflow ends at once:
-the development outbox page stays the viewer. Long-lived runs continue as new.
+the development outbox page stays the viewer. Long-lived runs continue as new. The
+run's end is written to workflow_runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.mail import MailActivities
+    from activities.runs import RunActivities
+    from models.contracts.common import CloseRun
     from models.contracts.mail import (
         MailDispatchInput,
         MailDispatchState,
@@ -33,6 +36,8 @@ class MailDispatchWorkflow:
     async def run(self, inp: MailDispatchInput) -> MailDispatchState:
         options = activity_options(inp.timing)
         for _ in range(inp.rounds_before_new_run):
+            if workflow.info().is_continue_as_new_suggested():
+                break
             self._woken = False
             result = await workflow.execute_activity_method(
                 MailActivities.drain_mail, MailQueued(practice_id=inp.practice_id), **options
@@ -44,22 +49,34 @@ class MailDispatchWorkflow:
                 waiting="drained",
             )
             if not result.delivering:
-                return self._state
+                return await self._finish(inp, "outbox only (no SMTP)")
+            if result.remaining_now > 0 and result.sent + result.failed == 0:
+                # Due mail that this round could not take (leased by an earlier attempt,
+                # or the server refused us): pause before trying again, never spin.
+                await workflow.sleep(inp.timing.retry_initial)
+                continue
             if result.remaining_now > 0 or self._woken:
                 continue
             wait = inp.idle
-            if result.next_retry_at is not None:
-                until_retry = result.next_retry_at - workflow.now()
-                wait = min(wait, max(until_retry, inp.timing.retry_initial))
+            if result.retry_in is not None:
+                wait = min(wait, max(result.retry_in, inp.timing.retry_initial))
             self._state = self._state.model_copy(update={"waiting": "for mail or a retry"})
             try:
                 await workflow.wait_condition(lambda: self._woken, timeout=wait)
             except TimeoutError:
                 # Idle: finish. (A signal arriving as we finish makes the server refuse the
                 # completion; the task replays with the signal and the loop goes on.)
-                if result.next_retry_at is None:
-                    return self._state
+                if result.retry_in is None:
+                    return await self._finish(inp, "idle")
         workflow.continue_as_new(inp)
+
+    async def _finish(self, inp: MailDispatchInput, step: str) -> MailDispatchState:
+        await workflow.execute_activity_method(
+            RunActivities.close_run,
+            CloseRun(practice_id=inp.practice_id, status="completed", step=step),
+            **activity_options(inp.timing),
+        )
+        return self._state
 
     @workflow.signal
     def mail_queued(self, msg: MailQueued) -> None:

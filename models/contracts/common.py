@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
@@ -37,3 +38,12 @@ class TimingProfile(BaseModel):
     retry_initial: timedelta = timedelta(seconds=1)
     retry_max_interval: timedelta = timedelta(minutes=5)
     retry_max_attempts: int = 0  # 0: keep retrying (transient failures heal)
+
+
+class CloseRun(BaseModel):
+    """The last word of a workflow about itself, for `workflow_runs` (ids and codes only)."""
+
+    model_config = ConfigDict(frozen=True)
+    practice_id: UUID
+    status: str  # completed, failed or cancelled
+    step: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,7 +36,9 @@ class DrainResult(BaseModel):
     sent: int = 0
     failed: int = 0
     remaining_now: int = 0  # pending and due: drain again at once
-    next_retry_at: datetime | None = None  # the earliest pending message waiting for a retry
+    # Until the earliest waiting message may be retried — a duration, not a time: the
+    # worker's and the database's clocks are not the workflow's.
+    retry_in: timedelta | None = None
 
 
 class MailDispatchState(BaseModel):

@@ -27,11 +27,16 @@ class MailError(Exception):
 
 
 class PermanentMailError(MailError):
-    pass
+    """This message will never be accepted (its recipient or its content was refused)."""
 
 
 class TransientMailError(MailError):
-    pass
+    """This message may be accepted later."""
+
+
+class MailSetupError(MailError):
+    """The server refused us, not the message (connection, TLS, credentials, sender):
+    no message is to blame, so none uses up an attempt; delivery pauses and retries."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,10 @@ class SmtpSender:
         return msg
 
     async def send(self, mail: OutboundMail) -> None:
-        message = self.build(mail)
+        try:
+            message = self.build(mail)
+        except (ValueError, TypeError) as exc:  # a header that cannot be written
+            raise PermanentMailError(f"unbuildable_{type(exc).__name__}") from None
         await asyncio.to_thread(self._send, message)
 
     def _send(self, message: EmailMessage) -> None:
@@ -96,18 +104,29 @@ class SmtpSender:
                 )
             else:
                 smtp = smtplib.SMTP(c.host, c.port, timeout=self.timeout)
-            with smtp:
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailSetupError(f"connect_{type(exc).__name__}") from None
+        with smtp:
+            try:
                 if c.tls == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
                 if c.username:
                     smtp.login(c.username, c.password or "")
+            except smtplib.SMTPResponseException as exc:
+                raise MailSetupError(f"smtp_{exc.smtp_code}") from None
+            except (smtplib.SMTPException, OSError) as exc:
+                raise MailSetupError(type(exc).__name__) from None
+            try:
                 smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            kind = PermanentMailError if all(code >= 500 for code in codes) else TransientMailError
-            raise kind(f"smtp_{min(codes)}") from None
-        except smtplib.SMTPResponseException as exc:
-            kind = PermanentMailError if exc.smtp_code >= 500 else TransientMailError
-            raise kind(f"smtp_{exc.smtp_code}") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TransientMailError(type(exc).__name__) from None
+            except smtplib.SMTPSenderRefused as exc:  # MAIL FROM: our sender, not the message
+                raise MailSetupError(f"smtp_{exc.smtp_code}") from None
+            except smtplib.SMTPRecipientsRefused as exc:  # RCPT: this message's recipient
+                codes = [code for code, _ in exc.recipients.values()]
+                permanent = all(code >= 500 for code in codes)
+                kind = PermanentMailError if permanent else TransientMailError
+                raise kind(f"smtp_{min(codes)}") from None
+            except smtplib.SMTPDataError as exc:  # DATA: this message's content
+                kind = PermanentMailError if exc.smtp_code >= 500 else TransientMailError
+                raise kind(f"smtp_{exc.smtp_code}") from None
+            except (smtplib.SMTPException, OSError) as exc:
+                raise TransientMailError(type(exc).__name__) from None

@@ -31,7 +31,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from core.db import SessionMaker, open_unit
+from core.db import SessionMaker, UnitOfWork, open_unit
 from models.contracts.common import SEARCH_ATTRIBUTE_CASE_ID, SEARCH_ATTRIBUTE_PRACTICE_ID
 from models.orm.workflow import CommandKind, CommandStatus, OutboxCommand
 from services import cross_practice, workflow_runs
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 PRACTICE_KEY = SearchAttributeKey.for_keyword(SEARCH_ATTRIBUTE_PRACTICE_ID)
 CASE_KEY = SearchAttributeKey.for_keyword(SEARCH_ATTRIBUTE_CASE_ID)
 MAX_DELAY = timedelta(minutes=5)
+ORDER_WAIT = timedelta(seconds=2)
+RPC_TIMEOUT = timedelta(seconds=5)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -75,6 +77,13 @@ class OutboxRelay:
 
     async def relay(self, practice_id: uuid.UUID, command_id: uuid.UUID) -> bool:
         """Send one command if it is still pending. True when it is sent now."""
+        try:
+            # The client first, before any database connection or lock is held: while
+            # Temporal is down this fails fast (LazyClient's breaker) and ties up nothing.
+            client = await self._client.get()
+        except Exception as exc:
+            await self._postpone(practice_id, command_id, type(exc).__name__)
+            return False
         uow = await open_unit(self._sessionmaker, practice_id)
         try:
             row = await uow.session.scalar(
@@ -89,8 +98,13 @@ class OutboxRelay:
             if row is None:
                 return False  # sent already, or another relay holds it right now
             now = datetime.now(UTC)
+            if await self._earlier_pending(uow, row):
+                # Commands for one workflow go in order: a signal never overtakes its start.
+                row.next_attempt_at = now + ORDER_WAIT
+                await uow.commit()
+                return False
             try:
-                run_id = await self._send(row)
+                run_id = await self._send(client, row)
             except WorkflowAlreadyStartedError:
                 run_id = None  # started before, under this business id: nothing to do
             except PermanentCommandError as exc:
@@ -121,37 +135,78 @@ class OutboxRelay:
         finally:
             await uow.close()
 
-    async def _send(self, row: OutboxCommand) -> str | None:
-        client: Client = await self._client.get()
-        if row.command in (CommandKind.start, CommandKind.signal_with_start):
-            pairs = [SearchAttributePair(PRACTICE_KEY, str(row.practice_id))]
-            if row.case_id is not None:
-                pairs.append(SearchAttributePair(CASE_KEY, str(row.case_id)))
-            signal = row.command == CommandKind.signal_with_start
-            handle = await client.start_workflow(
-                row.workflow_type,
-                row.args,
-                id=row.workflow_id,
-                task_queue=row.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy[row.id_conflict_policy],
-                id_reuse_policy=WorkflowIDReusePolicy[row.id_reuse_policy],
-                search_attributes=TypedSearchAttributes(pairs),
-                start_signal=row.signal_name if signal else None,
-                start_signal_args=[row.args] if signal else [],
+    async def _earlier_pending(self, uow: UnitOfWork, row: OutboxCommand) -> bool:
+        earlier = await uow.session.scalar(
+            select(OutboxCommand.id)
+            .where(
+                OutboxCommand.practice_id == row.practice_id,
+                OutboxCommand.workflow_id == row.workflow_id,
+                OutboxCommand.status == CommandStatus.pending,
+                OutboxCommand.created_at < row.created_at,
             )
-            return handle.result_run_id
-        handle = client.get_workflow_handle(row.workflow_id)
+            .limit(1)
+        )
+        return earlier is not None
+
+    async def _postpone(self, practice_id: uuid.UUID, command_id: uuid.UUID, code: str) -> None:
+        uow = await open_unit(self._sessionmaker, practice_id)
         try:
+            row = await uow.session.scalar(
+                select(OutboxCommand)
+                .where(
+                    OutboxCommand.practice_id == practice_id,
+                    OutboxCommand.id == command_id,
+                    OutboxCommand.status == CommandStatus.pending,
+                )
+                .with_for_update(skip_locked=True)
+            )
+            if row is not None:
+                row.attempts += 1
+                row.last_error_code = code
+                row.next_attempt_at = datetime.now(UTC) + backoff(row.attempts)
+                await uow.commit()
+        finally:
+            await uow.close()
+
+    async def _send(self, client: Client, row: OutboxCommand) -> str | None:
+        try:
+            conflict = WorkflowIDConflictPolicy[row.id_conflict_policy]
+            reuse = WorkflowIDReusePolicy[row.id_reuse_policy]
+        except KeyError:
+            raise PermanentCommandError("bad_policy") from None
+        try:
+            if row.command in (CommandKind.start, CommandKind.signal_with_start):
+                pairs = [SearchAttributePair(PRACTICE_KEY, str(row.practice_id))]
+                if row.case_id is not None:
+                    pairs.append(SearchAttributePair(CASE_KEY, str(row.case_id)))
+                signal = row.command == CommandKind.signal_with_start
+                handle = await client.start_workflow(
+                    row.workflow_type,
+                    row.args,
+                    id=row.workflow_id,
+                    task_queue=row.task_queue,
+                    id_conflict_policy=conflict,
+                    id_reuse_policy=reuse,
+                    search_attributes=TypedSearchAttributes(pairs),
+                    start_signal=row.signal_name if signal else None,
+                    start_signal_args=[row.args] if signal else [],
+                    rpc_timeout=RPC_TIMEOUT,
+                )
+                return handle.result_run_id
+            handle = client.get_workflow_handle(row.workflow_id)
             if row.command == CommandKind.signal:
-                assert row.signal_name is not None  # a check constraint guarantees it
-                await handle.signal(row.signal_name, row.args)
+                if row.signal_name is None:  # a check constraint makes this impossible
+                    raise PermanentCommandError("signal_without_name")
+                await handle.signal(row.signal_name, row.args, rpc_timeout=RPC_TIMEOUT)
             else:
-                await handle.cancel()
+                await handle.cancel(rpc_timeout=RPC_TIMEOUT)
+            return None
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise PermanentCommandError("workflow_not_found") from None
+            if exc.status in (RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION):
+                raise PermanentCommandError(f"refused_{exc.status.name.lower()}") from None
             raise
-        return None
 
     async def sweep(self, limit: int = 100) -> int:
         """Relay every due command of every practice; returns how many were sent."""

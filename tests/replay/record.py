@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import text
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from core.db import SessionMaker, make_engine, make_sessionmaker, open_unit
+from core.db import SessionMaker, make_engine, make_sessionmaker, open_unit, set_practice
 from devstack.pg import EmbeddedPostgres, bootstrap_owner_and_database
 from models.contracts.common import TaskQueue
 from models.contracts.mail import mail_dispatch_id
@@ -61,6 +62,16 @@ async def _practice(sessionmaker: SessionMaker, relay: OutboxRelay) -> uuid.UUID
     await uow.close()
     await relay.sweep()
     return practice.id
+
+
+async def _relay_all(relay: OutboxRelay) -> None:
+    """Sweep until nothing is due (a command waits ~2 s behind an earlier one for the same
+    workflow that another relay is still sending)."""
+    for _ in range(10):
+        await relay.sweep()
+        await asyncio.sleep(2.5)
+        if await relay.sweep() == 0:
+            return
 
 
 async def _handle(env: WorkflowEnvironment, workflow_id: str) -> Handle:
@@ -116,17 +127,58 @@ async def mail_delivered(env: WorkflowEnvironment, sm: SessionMaker, relay: Outb
     return handle
 
 
+async def mail_retried(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    practice_id = await _practice(sm, relay)
+    SMTP.mailbox.refusals = [451]
+    uow = await open_unit(sm, practice_id)
+    await queue_mail(uow, recipient="b@x.example", template="practice_ready",
+                     context={"practice_name": "Replay", "app_url": "https://x"},
+                     idempotency_key="retry")  # fmt: skip
+    await uow.commit()
+    await uow.close()
+    await relay.sweep()
+    handle = await _handle(env, mail_dispatch_id(practice_id))
+    await env.sleep(timedelta(seconds=5))
+    async with sm() as session, session.begin():  # the database's clock reaches the retry
+        await set_practice(session, practice_id)
+        await session.execute(text("UPDATE mail_outbox SET next_attempt_at = now()"))
+    await env.sleep(timedelta(seconds=40))
+    # more mail while it waits: the signal wakes it
+    uow = await open_unit(sm, practice_id)
+    await queue_mail(uow, recipient="c@x.example", template="practice_ready",
+                     context={"practice_name": "Replay", "app_url": "https://x"},
+                     idempotency_key="woken")  # fmt: skip
+    await uow.commit()
+    await uow.close()
+    await _relay_all(relay)
+    await env.sleep(timedelta(minutes=11))
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "system_check/checks_database": system_check,
     "practice_welcome/nudged": welcome_nudged,
     "practice_welcome/checklist_done": welcome_checklist_done,
     "mail_dispatch/delivers_then_idles": mail_delivered,
+    "mail_dispatch/retries_and_is_woken": mail_retried,
 }
+
+
+SMTP = SmtpServer()
+
+
+async def _save(name: str, handle: Handle) -> Path:
+    await handle.result()
+    history = await handle.fetch_history()
+    path = HISTORIES / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+    return path
 
 
 async def record() -> list[Path]:
     written: list[Path] = []
-    smtp = SmtpServer()
+    smtp = SMTP
     smtp.controller.start()
     with tempfile.TemporaryDirectory() as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "data", settings=FAST_SETTINGS)
@@ -150,13 +202,17 @@ async def record() -> list[Path]:
                 [worker] = build_workers(env.client, build_registrations(deps))
                 async with worker:
                     for name, scenario in SCENARIOS.items():
-                        handle = await scenario(env, sm, relay)
-                        await handle.result()
-                        history = await handle.fetch_history()
-                        path = HISTORIES / f"{name}.json"
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
-                        written.append(path)
+                        written.append(await _save(name, await scenario(env, sm, relay)))
+                # without SMTP: the dispatcher reports nothing delivered and finishes
+                [outbox_only] = build_workers(
+                    env.client, build_registrations(Deps(sm, relay.relay, None, "https://x"))
+                )
+                async with outbox_only:
+                    written.append(
+                        await _save(
+                            "mail_dispatch/outbox_only", await mail_delivered(env, sm, relay)
+                        )
+                    )
             finally:
                 await env.shutdown()
                 await engine.dispose()

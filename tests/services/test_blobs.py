@@ -97,3 +97,20 @@ async def test_files_are_served_as_sandboxed_downloads_to_those_who_may(
         assert (await client.get(f"/files/{blob.id}")).status_code == 200
         await sign_in(client, f"owner@{other.link_name}.example")
         assert (await client.get(f"/files/{blob.id}")).status_code == 404
+
+
+async def test_a_damaged_file_never_downloads_short(
+    sessionmaker: SessionMaker, db: Database
+) -> None:
+    from services.blobs import BlobDamaged
+
+    practice = await make_practice(sessionmaker)
+    store = PostgresBlobStore(sessionmaker)
+    uow = await open_unit(sessionmaker, practice.id)
+    blob = await store.put(uow, filename="a.pdf", data=pieces(PDF))
+    await uow.commit()
+    await uow.close()
+    with db.owner() as owner:
+        owner.execute("DELETE FROM blob_chunks WHERE blob_id = %s AND seq = 2", (blob.id,))
+    with pytest.raises(BlobDamaged):
+        _ = [part async for part in store.stream(blob)]

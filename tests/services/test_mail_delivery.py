@@ -3,6 +3,8 @@ server says "later", recorded as failed when it says "never"."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -85,7 +87,7 @@ class TestDrain:
         smtp_server.mailbox.refusals = [451]
         result = await drain(sessionmaker, practice.id, sender(smtp_server).send)
         assert (result.sent, result.remaining_now) == (0, 0)
-        assert result.next_retry_at is not None
+        assert result.retry_in is not None
         assert status(db, practice) == [("pending", 1, "smtp_451")]
         with db.owner() as owner:  # the retry time comes
             owner.execute(
@@ -167,3 +169,124 @@ async def test_queued_mail_wakes_the_dispatcher_which_delivers_it(
         "lee@x.example",
     ]
     assert [s[0] for s in status(db, practice)] == ["sent", "sent"]
+
+
+class TestHardCases:
+    async def test_a_refused_sender_blames_no_message(
+        self,
+        sessionmaker: SessionMaker,
+        db: Database,
+        practice: PracticeRef,
+        smtp_server: SmtpServer,
+    ) -> None:
+        await queue(sessionmaker, practice, "a")
+        await queue(sessionmaker, practice, "b", to="b@x.example")
+        smtp_server.mailbox.refuse_sender = 530  # our credentials, not the messages
+        result = await drain(sessionmaker, practice.id, sender(smtp_server).send)
+        assert (result.sent, result.failed) == (0, 0)
+        assert [s[:2] for s in status(db, practice)] == [("pending", 0), ("pending", 0)]
+        assert status(db, practice)[0][2] == "smtp_530"
+
+    async def test_a_crash_after_sending_cannot_resend_forever(
+        self,
+        sessionmaker: SessionMaker,
+        db: Database,
+        practice: PracticeRef,
+        smtp_server: SmtpServer,
+    ) -> None:
+        from services.mail import dispatch
+
+        await queue(sessionmaker, practice, "crash")
+        sends = 0
+
+        async def send_then_crash(mail: object) -> None:
+            nonlocal sends
+            sends += 1
+            await sender(smtp_server).send(mail)  # type: ignore[arg-type]
+            raise asyncio.CancelledError  # the worker dies before it marks the message
+
+        for _ in range(dispatch.MAX_ATTEMPTS + 3):
+            with contextlib.suppress(asyncio.CancelledError):
+                await drain(sessionmaker, practice.id, send_then_crash)
+            with db.owner() as owner:  # the lease runs out
+                owner.execute(
+                    "UPDATE mail_outbox SET next_attempt_at = now() WHERE practice_id = %s AND status = 'pending'",
+                    (practice.id,),
+                )
+        assert sends == dispatch.MAX_ATTEMPTS  # every attempt was counted before sending
+        await drain(sessionmaker, practice.id, sender(smtp_server).send)
+        assert status(db, practice)[0][:2] == ("failed", dispatch.MAX_ATTEMPTS)  # given up
+
+    async def test_two_drains_at_once_send_each_message_once(
+        self,
+        sessionmaker: SessionMaker,
+        db: Database,
+        practice: PracticeRef,
+        smtp_server: SmtpServer,
+    ) -> None:
+        for n in range(6):
+            await queue(sessionmaker, practice, f"m{n}", to=f"p{n}@x.example")
+        results = await asyncio.gather(
+            drain(sessionmaker, practice.id, sender(smtp_server).send),
+            drain(sessionmaker, practice.id, sender(smtp_server).send),
+        )
+        assert sum(r.sent for r in results) == 6
+        assert sorted(m["To"] for m in smtp_server.mailbox.messages) == [
+            f"p{n}@x.example" for n in range(6)
+        ]
+
+    async def test_a_message_that_cannot_be_written_does_not_block_the_queue(
+        self,
+        sessionmaker: SessionMaker,
+        db: Database,
+        practice: PracticeRef,
+        smtp_server: SmtpServer,
+    ) -> None:
+        await queue(sessionmaker, practice, "bad")
+        await queue(sessionmaker, practice, "good", to="good@x.example")
+        with db.owner() as owner:  # a subject no mail header can carry
+            owner.execute(
+                "UPDATE mail_outbox SET subject = 'line\nbreak' WHERE idempotency_key = 'bad'"
+            )
+        result = await drain(sessionmaker, practice.id, sender(smtp_server).send)
+        assert (result.sent, result.failed) == (1, 1)
+        assert [m["To"] for m in smtp_server.mailbox.messages] == ["good@x.example"]
+        assert status(db, practice)[0] == ("failed", 1, "unbuildable_ValueError")
+
+
+async def test_the_dispatcher_waits_for_a_retry_and_then_delivers(
+    ts_env: WorkflowEnvironment,
+    sessionmaker: SessionMaker,
+    db: Database,
+    practice: PracticeRef,
+    smtp_server: SmtpServer,
+) -> None:
+    relay = OutboxRelay(FixedClient(ts_env.client), sessionmaker)
+    deps = Deps(sessionmaker, relay.relay, sender(smtp_server).send, "https://app.example")
+    workers = build_workers(ts_env.client, build_registrations(deps))
+    smtp_server.mailbox.refusals = [451]
+    async with workers[0]:
+        await queue(sessionmaker, practice, "later")
+        await relay.sweep()
+        handle = ts_env.client.get_workflow_handle(mail_dispatch_id(practice.id))
+        run_id = (await handle.describe()).run_id
+        await ts_env.sleep(timedelta(seconds=5))
+        assert smtp_server.mailbox.messages == []
+        assert status(db, practice)[0][:2] == ("pending", 1)
+        with db.owner() as owner:  # the database's clock reaches the retry time too
+            owner.execute(
+                "UPDATE mail_outbox SET next_attempt_at = now() WHERE practice_id = %s",
+                (practice.id,),
+            )
+        await ts_env.sleep(timedelta(seconds=40))  # the workflow's 30 s retry timer fires
+        assert len(smtp_server.mailbox.messages) == 1
+        await ts_env.sleep(timedelta(minutes=20))  # then the idle wait ends the run
+        state = await ts_env.client.get_workflow_handle(
+            mail_dispatch_id(practice.id), run_id=run_id
+        ).result()
+    assert state["sent"] == 1
+    assert status(db, practice) == [("sent", 2, None)]
+    with db.owner() as owner:
+        run = owner.execute("SELECT status, step FROM workflow_runs WHERE workflow_id = %s",
+                            (mail_dispatch_id(practice.id),)).fetchone()  # fmt: skip
+    assert run == ("completed", "idle")

@@ -7,11 +7,13 @@ import asyncio
 import uuid
 
 import pytest
+from psycopg.types.json import Jsonb
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionMaker, open_unit
 from models.contracts.common import TaskQueue
 from models.contracts.system_check import DatabaseCheck, SystemCheckInput
+from models.contracts.welcome import practice_welcome_id
 from services.outbox import commands
 from tests.fixtures.app import settings_for
 from tests.fixtures.db import Database
@@ -76,3 +78,44 @@ async def test_the_worker_serves_sweeps_and_stops_cleanly(
         await asyncio.wait_for(task, 30)  # graceful: returns, no exception
     assert task.exception() is None
     await dev_env.client.get_workflow_handle(workflow_id).terminate("test over")
+
+
+async def test_a_new_practice_is_welcomed_end_to_end_on_the_dev_server(
+    dev_env: WorkflowEnvironment, db: Database, sessionmaker: SessionMaker
+) -> None:
+    """The real worker process code, the real dev server, the sweeper relaying the
+    practice's start command; a fast timing profile stands in for the three days."""
+    practice = await make_practice(sessionmaker)
+    fast = {"practice_id": str(practice.id), "nudge_after": "PT1S",
+            "timing": {"activity_timeout": "PT10S", "retry_initial": "PT0.2S"}}  # fmt: skip
+    with db.owner() as owner:
+        owner.execute(
+            "UPDATE workflow_outbox SET args = %s WHERE practice_id = %s AND workflow_type = 'PracticeWelcome'",
+            (Jsonb(fast), practice.id),
+        )
+    target = dev_env.client.service_client.config.target_host
+    settings = settings_for(db, TEMPORAL_ADDRESS=target, OUTBOX_SWEEP_SECONDS=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(settings, stop))
+    try:
+        for _ in range(200):
+            with db.owner() as owner:
+                row = owner.execute(
+                    "SELECT status, step FROM workflow_runs WHERE workflow_id = %s",
+                    (practice_welcome_id(practice.id),),
+                ).fetchone()
+            if row is not None and row[0] == "completed":
+                break
+            await asyncio.sleep(0.1)
+        assert row == ("completed", "nudged")
+        with db.owner() as owner:
+            templates = {
+                r[0]
+                for r in owner.execute(
+                    "SELECT template FROM mail_outbox WHERE practice_id = %s", (practice.id,)
+                )
+            }
+        assert templates == {"getting_started", "getting_started_nudge"}
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
