@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -187,7 +188,18 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
-    asyncio.run(run(settings))
+    code = 0
+    try:
+        asyncio.run(run(settings))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    # Everything is shut down and logged by now. Skip interpreter finalization: with a live
+    # Temporal client it may abort and dump a crash report into the log after a clean stop
+    # (sdk-python #300, STACK.md §9), and the SDK has no way to close the client first.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

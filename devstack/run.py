@@ -22,9 +22,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from core.settings import (
     EMBEDDED_APP_ROLE,
@@ -42,6 +42,7 @@ from models.contracts.common import SEARCH_ATTRIBUTE_CASE_ID, SEARCH_ATTRIBUTE_P
 BIN = Path(sys.executable).parent
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 LOG_DIR = VAR_DIR / "log"
+T = TypeVar("T")
 
 
 class StartupFailed(RuntimeError):
@@ -141,6 +142,7 @@ class Stack:
         self._logs: list[IO[bytes]] = []
         self.spawning = False
         self.stop_requested = False
+        self._cancel_async: Callable[[], object] | None = None
 
     def start(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (LOG_DIR / f"{name}.log").open("ab")
@@ -166,12 +168,43 @@ class Stack:
         return proc
 
     def on_signal(self, signum: int, frame: object) -> None:
+        # The flag is what counts: an exception raised from a signal handler lands in
+        # whatever code runs at that instant, and code in a native extension (the Temporal
+        # client's completion callbacks) may swallow it. Every wait re-checks the flag.
+        self.stop_requested = True
         if self.spawning:
-            self.stop_requested = True
+            return
+        if self._cancel_async is not None:  # inside run_async: cancel, don't interrupt
+            self._cancel_async()
             return
         raise KeyboardInterrupt
 
+    def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
+        """One in-process async step (seed, system check) that Ctrl-C cancels cleanly."""
+
+        async def main() -> T:
+            task = asyncio.current_task()
+            assert task is not None
+            loop = asyncio.get_running_loop()
+            self._cancel_async = lambda: loop.call_soon_threadsafe(task.cancel)
+            try:
+                return await coro
+            finally:
+                self._cancel_async = None
+
+        try:
+            result = asyncio.run(main())
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
+        self.check_stop()
+        return result
+
+    def check_stop(self) -> None:
+        if self.stop_requested:
+            raise KeyboardInterrupt
+
     def check_children(self) -> None:
+        self.check_stop()
         for name, proc in self.children:
             if proc.poll() is not None:
                 raise StartupFailed(
@@ -257,7 +290,7 @@ def run() -> int:
         migrate()
         stack.start("api", api_command(api_port), env)  # the API needs no Temporal to start
         if settings.demo_seed_enabled:
-            seeded = asyncio.run(seed())
+            seeded = stack.run_async(seed())
             print("• demo practice seeded" if seeded else "• demo practice already there")
         if own_temporal:
             wait_until("Temporal dev server", lambda: temporal_serving(temporal_port), stack)
@@ -266,7 +299,7 @@ def run() -> int:
         if own_temporal:
             wait_until("Temporal Web UI", lambda: http_ok(f"http://127.0.0.1:{ui_port}/"), stack)
         stack.check_children()
-        check = asyncio.run(system_check())
+        check = stack.run_async(system_check())
         stack.check_children()
         _banner(
             api_port,

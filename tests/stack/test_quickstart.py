@@ -93,10 +93,29 @@ class RunningStack:
             time.sleep(0.2)
         pytest.fail(f"make run not READY in {timeout}s:\n{self.log.read_text()[-3000:]}")
 
+    def start_and_interrupt_at(self, line: str, timeout: float) -> None:
+        """`make run`, and Ctrl-C as soon as `line` shows — while it is still coming up."""
+        before = self.log.read_text(errors="replace").count(line)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                ["make", "run"],
+                cwd=self.root,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while self.log.read_text(errors="replace").count(line) == before:
+            assert time.monotonic() < deadline, f"{line!r} never showed"
+            time.sleep(0.05)
+        self.interrupt()
+
     def interrupt(self) -> None:
         assert self.proc is not None
         os.killpg(self.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
-        self.proc.wait(timeout=40)
+        # ../shared/tools/newcomer-check gives Ctrl-C 20 s before it calls processes left over
+        self.proc.wait(timeout=20)
 
 
 def get(url: str) -> str:
@@ -156,3 +175,11 @@ def test_make_run_starts_stops_cleanly_and_keeps_its_data(stack: RunningStack) -
     assert get(f"{api}/dev/outbox").count("Getting started with PracticeRunner") == 1
     stack.interrupt()
     assert processes_under(stack.root) == []
+
+    # Ctrl-C while the stack is still coming up (worker starting, system check running)
+    stack.start_and_interrupt_at("demo practice already there", timeout=60)
+    assert processes_under(stack.root) == []
+    assert stack.log.read_text().count("stopped. Data is kept") == 3
+    for part in ("worker", "api"):  # every stop was clean: no crash report at exit
+        log = (stack.root / "var" / "log" / f"{part}.log").read_text(errors="replace")
+        assert "Fatal Python error" not in log and "Traceback" not in log, log[-3000:]
