@@ -30,6 +30,11 @@ def _authenticator(request: Request) -> login.Authenticator:
     return auth
 
 
+def _link_invalid(request: Request, exc: LinkInvalid) -> Response:
+    """A link that cannot be used (unknown, used, replaced, expired): one page, the reason."""
+    return render(request, "auth/link_invalid.html", {"message": exc.message}, status=exc.status)
+
+
 def _start(request: Request, issued: sessions.IssuedSession, target: str) -> Response:
     response = redirect(request, target)
     set_cookie(response, request, names_for(request).session, issued.token, max_age=None)
@@ -226,9 +231,7 @@ async def reset_form(request: Request, uow: Uow, token: str) -> Response:
     try:
         member = await accounts.reset_link_holder(uow, token, now_of(request))
     except LinkInvalid as exc:
-        return render(
-            request, "auth/link_invalid.html", {"message": exc.message}, status=exc.status
-        )
+        return _link_invalid(request, exc)
     return render(
         request,
         "auth/set_password.html",
@@ -254,9 +257,7 @@ async def reset_submit(request: Request, uow: Uow, token: str) -> Response:
             now_of(request),
         )
     except LinkInvalid as exc:
-        return render(
-            request, "auth/link_invalid.html", {"message": exc.message}, status=exc.status
-        )
+        return _link_invalid(request, exc)
     except DomainError as exc:
         return render(
             request,
@@ -277,9 +278,7 @@ async def invitation_form(request: Request, uow: Uow, token: str) -> Response:
     try:
         member, practice = await accounts.invitation_for(uow, token, now_of(request))
     except LinkInvalid as exc:
-        return render(
-            request, "auth/link_invalid.html", {"message": exc.message}, status=exc.status
-        )
+        return _link_invalid(request, exc)
     return render(
         request,
         "auth/set_password.html",
@@ -308,9 +307,7 @@ async def invitation_submit(request: Request, uow: Uow, token: str, audit: Audit
             now,
         )
     except LinkInvalid as exc:
-        return render(
-            request, "auth/link_invalid.html", {"message": exc.message}, status=exc.status
-        )
+        return _link_invalid(request, exc)
     except DomainError as exc:
         return render(
             request,

@@ -112,6 +112,17 @@ async def _member(
     return member
 
 
+async def _member_to_change(
+    uow: UnitOfWork, me: Authenticated, staff_id: uuid.UUID, audit: Any
+) -> StaffMember:
+    """A member whose account is switched off, on or re-invited: an owner's only by
+    someone who may grant the owner role."""
+    member = await _member(uow, me, staff_id, audit)
+    if member.role == StaffRole.owner:
+        require(me.actor, Action.grant_owner_role)
+    return member
+
+
 @router.get("/{staff_id}", name="staff.detail")
 async def detail(
     request: Request, uow: Uow, me: CurrentStaff, audit: Audit, staff_id: uuid.UUID
@@ -150,9 +161,7 @@ async def change_role(
 async def deactivate(
     request: Request, uow: Uow, me: CurrentStaff, audit: Audit, staff_id: uuid.UUID
 ) -> Response:
-    member = await _member(uow, me, staff_id, audit)
-    if member.role == StaffRole.owner:
-        require(me.actor, Action.grant_owner_role)
+    member = await _member_to_change(uow, me, staff_id, audit)
     try:
         await staff_service.deactivate(
             uow, member, deactivated_by=me.member.id, now=now_of(request)
@@ -172,9 +181,7 @@ async def deactivate(
 async def reactivate(
     request: Request, uow: Uow, me: CurrentStaff, audit: Audit, staff_id: uuid.UUID
 ) -> Response:
-    member = await _member(uow, me, staff_id, audit)
-    if member.role == StaffRole.owner:
-        require(me.actor, Action.grant_owner_role)
+    member = await _member_to_change(uow, me, staff_id, audit)
     await staff_service.reactivate(uow, member)
     return redirect(
         request, f"/settings/staff/{member.id}", f"{member.display_name} is active again."
@@ -185,9 +192,7 @@ async def reactivate(
 async def resend(
     request: Request, uow: Uow, me: CurrentStaff, audit: Audit, staff_id: uuid.UUID
 ) -> Response:
-    member = await _member(uow, me, staff_id, audit)
-    if member.role == StaffRole.owner:
-        require(me.actor, Action.grant_owner_role)
+    member = await _member_to_change(uow, me, staff_id, audit)
     try:
         await staff_service.send_invitation(
             uow,

@@ -86,15 +86,7 @@ class OutboxRelay:
             return False
         uow = await open_unit(self._sessionmaker, practice_id)
         try:
-            row = await uow.session.scalar(
-                select(OutboxCommand)
-                .where(
-                    OutboxCommand.practice_id == practice_id,
-                    OutboxCommand.id == command_id,
-                    OutboxCommand.status == CommandStatus.pending,
-                )
-                .with_for_update(skip_locked=True)
-            )
+            row = await _claim_pending(uow, practice_id, command_id)
             if row is None:
                 return False  # sent already, or another relay holds it right now
             now = datetime.now(UTC)
@@ -151,15 +143,7 @@ class OutboxRelay:
     async def _postpone(self, practice_id: uuid.UUID, command_id: uuid.UUID, code: str) -> None:
         uow = await open_unit(self._sessionmaker, practice_id)
         try:
-            row = await uow.session.scalar(
-                select(OutboxCommand)
-                .where(
-                    OutboxCommand.practice_id == practice_id,
-                    OutboxCommand.id == command_id,
-                    OutboxCommand.status == CommandStatus.pending,
-                )
-                .with_for_update(skip_locked=True)
-            )
+            row = await _claim_pending(uow, practice_id, command_id)
             if row is not None:
                 row.attempts += 1
                 row.last_error_code = code
@@ -216,3 +200,19 @@ class OutboxRelay:
         for practice_id, command_id in due:
             sent += await self.relay(practice_id, command_id)
         return sent
+
+
+async def _claim_pending(
+    uow: UnitOfWork, practice_id: uuid.UUID, command_id: uuid.UUID
+) -> OutboxCommand | None:
+    """The command, locked, if it is still pending and no other relay holds it."""
+    row: OutboxCommand | None = await uow.session.scalar(
+        select(OutboxCommand)
+        .where(
+            OutboxCommand.practice_id == practice_id,
+            OutboxCommand.id == command_id,
+            OutboxCommand.status == CommandStatus.pending,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return row

@@ -6,31 +6,17 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
 from fastapi import FastAPI
 
 from api.staff.auth import RESET_ANSWER_S
 from core.db import SessionMaker
-from models.orm.staff import StaffRole
 from tests.auth.helpers import latest_mail, link_in, sign_in, totp_code
 from tests.auth.test_login import enable_totp
 from tests.fixtures.app import FrozenClock, client_for
 from tests.fixtures.db import Database
-from tests.fixtures.factories import PracticeRef, StaffRef, make_practice, make_staff, set_password
+from tests.fixtures.factories import PracticeRef, StaffRef
 
 NEW_PASSWORD = "window kettle harbour spruce"
-
-
-@pytest.fixture
-async def practice(sessionmaker: SessionMaker) -> PracticeRef:
-    practice = await make_practice(sessionmaker)
-    await set_password(sessionmaker, practice, practice.owner_id)
-    return practice
-
-
-@pytest.fixture
-async def provider(sessionmaker: SessionMaker, practice: PracticeRef) -> StaffRef:
-    return await make_staff(sessionmaker, practice, StaffRole.provider)
 
 
 class TestRaces:

@@ -10,16 +10,9 @@ from models.orm.staff import StaffRole
 from tests.auth.helpers import latest_mail, link_in, session_cookie, sign_in
 from tests.fixtures.app import FrozenClock, client_for
 from tests.fixtures.db import Database
-from tests.fixtures.factories import PracticeRef, StaffRef, make_practice, make_staff, set_password
+from tests.fixtures.factories import PracticeRef, StaffRef, make_staff
 
 NEW_PASSWORD = "window kettle harbour spruce"
-
-
-@pytest.fixture
-async def practice(sessionmaker: SessionMaker) -> PracticeRef:
-    practice = await make_practice(sessionmaker)
-    await set_password(sessionmaker, practice, practice.owner_id)
-    return practice
 
 
 @pytest.fixture

@@ -9,26 +9,16 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 
 from core.db import SessionMaker, open_unit
-from models.orm.staff import StaffRole, StaffStatus
+from models.orm.staff import StaffStatus
 from services.auth import accounts
 from services.auth.totp import TotpKeys
 from services.staff import get_staff
 from tests.auth.helpers import session_cookie, sign_in, totp_code
 from tests.fixtures.app import FrozenClock, client_for
 from tests.fixtures.db import Database
-from tests.fixtures.factories import PASSWORD, PracticeRef, StaffRef, make_practice, make_staff
+from tests.fixtures.factories import PASSWORD, PracticeRef, StaffRef, make_staff
 
 WRONG = "Email or password is incorrect."
-
-
-@pytest.fixture
-async def practice(sessionmaker: SessionMaker) -> PracticeRef:
-    return await make_practice(sessionmaker)
-
-
-@pytest.fixture
-async def provider(sessionmaker: SessionMaker, practice: PracticeRef) -> StaffRef:
-    return await make_staff(sessionmaker, practice, StaffRole.provider)
 
 
 async def enable_totp(

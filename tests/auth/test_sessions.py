@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi import FastAPI
 
 from core.db import SessionMaker
@@ -10,19 +9,7 @@ from models.orm.staff import StaffRole
 from tests.auth.helpers import sign_in
 from tests.fixtures.app import FrozenClock, client_for
 from tests.fixtures.db import Database
-from tests.fixtures.factories import PracticeRef, StaffRef, make_practice, make_staff, set_password
-
-
-@pytest.fixture
-async def practice(sessionmaker: SessionMaker) -> PracticeRef:
-    practice = await make_practice(sessionmaker)
-    await set_password(sessionmaker, practice, practice.owner_id)
-    return practice
-
-
-@pytest.fixture
-async def provider(sessionmaker: SessionMaker, practice: PracticeRef) -> StaffRef:
-    return await make_staff(sessionmaker, practice, StaffRole.provider)
+from tests.fixtures.factories import PracticeRef, StaffRef, make_staff
 
 
 def last_seen(db: Database, staff: StaffRef) -> object:

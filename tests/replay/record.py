@@ -64,14 +64,22 @@ async def _practice(sessionmaker: SessionMaker, relay: OutboxRelay) -> uuid.UUID
     return practice.id
 
 
-async def _relay_all(relay: OutboxRelay) -> None:
-    """Sweep until nothing is due (a command waits ~2 s behind an earlier one for the same
-    workflow that another relay is still sending)."""
+async def _relay_all(sm: SessionMaker, relay: OutboxRelay, practice_id: uuid.UUID) -> None:
+    """Relay until nothing is pending. A command postponed behind an earlier one for the
+    same workflow is made due at once rather than waiting out its backoff."""
     for _ in range(10):
         await relay.sweep()
-        await asyncio.sleep(2.5)
-        if await relay.sweep() == 0:
-            return
+        async with sm() as session, session.begin():
+            await set_practice(session, practice_id)
+            pending = await session.execute(
+                text(
+                    "UPDATE workflow_outbox SET next_attempt_at = now()"
+                    " WHERE status = 'pending' RETURNING id"
+                )
+            )
+            if not pending.all():
+                return
+    raise RuntimeError("outbox commands still pending after 10 sweeps")
 
 
 async def _handle(env: WorkflowEnvironment, workflow_id: str) -> Handle:
@@ -150,7 +158,7 @@ async def mail_retried(env: WorkflowEnvironment, sm: SessionMaker, relay: Outbox
                      idempotency_key="woken")  # fmt: skip
     await uow.commit()
     await uow.close()
-    await _relay_all(relay)
+    await _relay_all(sm, relay, practice_id)
     await env.sleep(timedelta(minutes=11))
     return handle
 

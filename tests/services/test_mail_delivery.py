@@ -17,22 +17,12 @@ from services.mail.outbox import queue_mail
 from services.mail.smtp import SmtpSender, parse_smtp_url
 from services.outbox.relay import OutboxRelay
 from tests.fixtures.db import Database
-from tests.fixtures.factories import PracticeRef, make_practice
+from tests.fixtures.factories import PracticeRef
 from tests.fixtures.smtp import SmtpServer
 from tests.fixtures.temporal import FixedClient
 from worker import Deps, build_registrations, build_workers
 
 CONTEXT = {"practice_name": "Harbor Therapy", "app_url": "https://app.example"}
-
-
-@pytest.fixture
-async def practice(sessionmaker: SessionMaker, db: Database) -> PracticeRef:
-    created = await make_practice(sessionmaker)
-    with db.owner() as owner:
-        owner.execute(
-            "UPDATE workflow_outbox SET status = 'sent' WHERE practice_id = %s", (created.id,)
-        )
-    return created
 
 
 async def queue(

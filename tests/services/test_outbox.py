@@ -24,16 +24,6 @@ NOBODY_POLLS = "outbox-tests-no-worker"  # started workflows just wait: nothing 
 
 
 @pytest.fixture
-async def practice(sessionmaker: SessionMaker, db: Database) -> PracticeRef:
-    created = await make_practice(sessionmaker)
-    with db.owner() as owner:  # its own welcome command is not what these tests are about
-        owner.execute(
-            "UPDATE workflow_outbox SET status = 'sent' WHERE practice_id = %s", (created.id,)
-        )
-    return created
-
-
-@pytest.fixture
 async def started(dev_env: WorkflowEnvironment) -> AsyncIterator[list[str]]:
     ids: list[str] = []
     yield ids
@@ -124,8 +114,7 @@ class TestOutbox:
         assert sorted(results) == [False, True]  # the second found it taken or sent
         second = await enqueue(sessionmaker, practice, workflow_id)  # the same command again
         assert await relay.relay(practice.id, second) is True
-        await asyncio.sleep(0)  # visibility on the dev server lags a moment
-        for _ in range(50):
+        for _ in range(50):  # visibility on the dev server lags a moment
             found = await runs(dev_env.client, workflow_id)
             if found:
                 break
