@@ -6,7 +6,8 @@ production registers. Queues: `default`; `stripe`, rate-limited below Stripe's l
 worker starts only when something is registered on it, and a worker with nothing at all
 registered refuses to start. Every activity runs behind the PHI-safe interceptor;
 synchronous (CPU-bound) activities run on a bounded thread pool. Beside the workers runs
-the outbox sweeper (commands no after-commit relay delivered). SIGTERM/SIGINT shut down
+the outbox sweeper (commands no after-commit relay delivered), and at start every
+practice's schedules are ensured (services.outbox.schedules). SIGTERM/SIGINT shut down
 gracefully.
 """
 
@@ -26,6 +27,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.attention import AttentionActivities
 from activities.interceptor import PhiSafeInterceptor
 from activities.mail import MailActivities
 from activities.runs import RunActivities
@@ -38,7 +40,9 @@ from core.temporal import LazyClient
 from models.contracts.common import TaskQueue
 from services.mail.dispatch import Send
 from services.mail.smtp import SmtpSender, parse_smtp_url
+from services.outbox import schedules as outbox_schedules
 from services.outbox.relay import OutboxRelay
+from workflows.attention_sweep import AttentionSweepWorkflow
 from workflows.mail_dispatch import MailDispatchWorkflow
 from workflows.practice_welcome import PracticeWelcomeWorkflow
 from workflows.system_check import SystemCheckWorkflow
@@ -69,7 +73,12 @@ class Deps:
 
 
 WORKFLOWS: dict[TaskQueue, list[type]] = {
-    TaskQueue.default: [SystemCheckWorkflow, PracticeWelcomeWorkflow, MailDispatchWorkflow],
+    TaskQueue.default: [
+        SystemCheckWorkflow,
+        PracticeWelcomeWorkflow,
+        MailDispatchWorkflow,
+        AttentionSweepWorkflow,
+    ],
     TaskQueue.stripe: [],
     TaskQueue.bulk: [],
 }
@@ -80,6 +89,7 @@ def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
     mail = MailActivities(deps.sessionmaker, deps.send_mail)
     welcome = WelcomeActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
     runs = RunActivities(deps.sessionmaker)
+    attention = AttentionActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
     activities: dict[TaskQueue, list[Callable[..., object]]] = {
         TaskQueue.default: [
             system_check.check_worker_database,
@@ -87,6 +97,9 @@ def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
             welcome.send_welcome,
             welcome.nudge_if_checklist_open,
             runs.close_run,
+            attention.plan_attention_sweep,
+            attention.run_attention_check,
+            attention.finish_attention_sweep,
         ],
         TaskQueue.stripe: [],
         TaskQueue.bulk: [],
@@ -143,6 +156,23 @@ async def sweep_forever(relay: OutboxRelay, every: float, stop: asyncio.Event) -
             await asyncio.wait_for(stop.wait(), timeout=every)
 
 
+async def ensure_schedules(
+    client: Client, sessionmaker: SessionMaker, stop: asyncio.Event, retry_every: float = 30.0
+) -> None:
+    """Every practice's schedules, once at start (retried until it works): a schedule
+    deleted by hand or lost with Temporal's database, or an upsert that never arrived,
+    heals here."""
+    while not stop.is_set():
+        try:
+            ensured = await outbox_schedules.ensure_all(client, sessionmaker)
+            log.info("schedules ensured: %d", ensured)
+            return
+        except Exception as exc:
+            log.warning("ensuring schedules failed (%s); retrying", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=retry_every)
+
+
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Until SIGTERM/SIGINT (or `stop`, for tests)."""
     engine = make_engine(settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE)
@@ -165,6 +195,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     sweeper = asyncio.create_task(sweep_forever(relay, settings.OUTBOX_SWEEP_SECONDS, stop))
+    ensurer = asyncio.create_task(ensure_schedules(client, sessionmaker, stop))
     log.info("worker polling %s", ", ".join(w.task_queue for w in workers))
     crashed = False
     try:
@@ -177,7 +208,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 log.error("a worker stopped: %s", type(task.exception()).__name__)
     finally:
         stop.set()
-        await asyncio.gather(*(w.shutdown() for w in workers), sweeper, return_exceptions=True)
+        await asyncio.gather(
+            *(w.shutdown() for w in workers), sweeper, ensurer, return_exceptions=True
+        )
         executor.shutdown(wait=True)
         await engine.dispose()
         log.info("worker stopped")

@@ -34,8 +34,10 @@ class RunActivities:
     @activity.defn
     async def close_run(self, inp: CloseRun) -> None:
         """The workflow's final status in workflow_runs (completed, failed, cancelled)."""
+        ref = progress_of(activity.info())
+        if inp.run_key is not None:
+            ref["workflow_id"] = inp.run_key
         async with unit_of_work(self.sessionmaker, inp.practice_id) as uow:
             await workflow_runs.record_progress(
-                uow, **progress_of(activity.info()), step=inp.step,
-                status=RunStatus(inp.status), now=datetime.now(UTC),
-            )  # fmt: skip
+                uow, **ref, step=inp.step, status=RunStatus(inp.status), now=datetime.now(UTC)
+            )

@@ -35,9 +35,9 @@ def navigation(auth: Any) -> list[NavItem]:
         NavItem("clients", "Clients", "/clients", available=False),
         NavItem("calendar", "Calendar", "/calendar", available=False),
         NavItem("billing", "Billing", "/billing", available=False),
-        NavItem("tasks", "Tasks", "/tasks", available=False),
+        NavItem("tasks", "Tasks", "/tasks"),
     ]
-    if auth.actor.is_owner:
+    if can(auth.actor, Action.use_workflow_console):
         items.append(NavItem("workflows", "Workflows", "/app/workflows", available=False))
     items.append(NavItem("settings", "Settings", "/settings"))
     return items

@@ -31,6 +31,17 @@ class Action(StrEnum):
     act_for = "act_for"  # resource: the provider's staff id
     view_staff_directory = "view_staff_directory"
     read_file = "read_file"  # resource: the uploader's staff id
+    use_tasks = "use_tasks"  # the Needs-attention dashboard (each task is checked by see_task)
+    see_task = "see_task"  # resource: a TaskHolders (assignee, opener); also managing it
+    use_workflow_console = "use_workflow_console"  # the operators' view of executions
+
+
+@dataclass(frozen=True)
+class TaskHolders:
+    """Who a task belongs to, for `can(actor, Action.see_task, …)`."""
+
+    assignee_id: uuid.UUID
+    opened_by_staff_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -59,8 +70,15 @@ def _admin_may(actor: Actor, area: AdminArea) -> bool:
 
 
 def can(actor: Actor, action: Action, resource: object | None = None) -> bool:
-    if action in (Action.use_app, Action.manage_own_account, Action.view_staff_directory):
+    if action in (
+        Action.use_app,
+        Action.manage_own_account,
+        Action.view_staff_directory,
+        Action.use_tasks,
+    ):
         return True
+    if action is Action.see_task:
+        return isinstance(resource, TaskHolders) and sees_task(actor, resource)
     if action is Action.read_file:
         return actor.is_owner or (resource is not None and resource == actor.staff_id)
     if action is Action.act_for:
@@ -77,6 +95,8 @@ def can(actor: Actor, action: Action, resource: object | None = None) -> bool:
         return _admin_may(actor, AdminArea.staff)
     if action is Action.view_audit_log:
         return _admin_may(actor, AdminArea.audit_log)
+    if action is Action.use_workflow_console:
+        return _admin_may(actor, AdminArea.workflow_console)
     # manage_practice_security, grant_owner_role, manage_acting_for_grants: owners only
     return False
 
@@ -104,3 +124,16 @@ def reach(viewer: Actor) -> frozenset[uuid.UUID] | None:
     own = frozenset() if viewer.is_admin else frozenset({viewer.staff_id})
     grants = viewer.acting_for_grants if viewer.is_admin else frozenset()
     return own | viewer.supervisees | grants
+
+
+def sees_task(viewer: Actor, task: TaskHolders) -> bool:
+    """Tasks are seen by their assignee, whoever opened them, and everyone who reaches the
+    assignee (owners, supervisors of an associate, admins acting for a provider). Titles
+    carry no PHI beyond what the assignee may see (decisions.md "Tasks"); the case issue
+    adds record access for tasks whose subject is a case. `services.tasks.queries`
+    filters lists with the same rule in SQL."""
+    if viewer.is_owner or task.assignee_id == viewer.staff_id:
+        return True
+    if task.opened_by_staff_id is not None and task.opened_by_staff_id == viewer.staff_id:
+        return True
+    return staff_reach(viewer, task.assignee_id)

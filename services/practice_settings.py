@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from models.orm.practice import Practice
-from services import cross_practice
+from models.orm.staff import StaffMember, StaffStatus
+from services import cross_practice, schedules
 from services.practices import LINK_NAME, validate_timezone
 
 IDLE_MIN, IDLE_MAX = 5, 30  # staff idle timeout: default 15, capped at 30 (decisions.md)
@@ -21,13 +24,16 @@ class AdminArea(StrEnum):
     practice_profile = "practice_profile"
     staff = "staff"
     audit_log = "audit_log"
+    workflow_console = "workflow_console"
 
 
 ADMIN_AREA_LABELS = {
     AdminArea.practice_profile: "Practice profile (name, time zone, link name)",
     AdminArea.staff: "Staff (invite, roles, supervision, deactivate)",
     AdminArea.audit_log: "Audit log",
+    AdminArea.workflow_console: "Workflow console (running processes, history, cancel)",
 }
+ESCALATION_MIN_HOURS, ESCALATION_MAX_HOURS = 1, 336  # an hour to two weeks
 
 
 class PracticeSettings(BaseModel):
@@ -37,6 +43,11 @@ class PracticeSettings(BaseModel):
     totp_required: bool = False
     admin_areas: list[AdminArea] = Field(default_factory=lambda: [AdminArea.staff])
     profile_confirmed: bool = False
+    # Tasks (decisions.md "Tasks"): billing and intake tasks go to this staff member (else
+    # the owner); an overdue task a person opened is escalated to the owners this long
+    # after its due time (the assignee got one reminder when it fell due).
+    tasks_contact_id: uuid.UUID | None = None
+    task_escalation_hours: int = Field(default=48, ge=ESCALATION_MIN_HOURS, le=ESCALATION_MAX_HOURS)
 
 
 def settings_of(practice: Practice) -> PracticeSettings:
@@ -71,6 +82,7 @@ async def update_profile(
             "That link name is taken",
             field_errors={"link_name": "Another practice uses this link name."},
         )
+    zone_changed = practice.timezone != timezone
     practice.name = name
     practice.timezone = timezone
     practice.link_name = link_name
@@ -78,6 +90,9 @@ async def update_profile(
     current.profile_confirmed = True
     _store(practice, current)
     await uow.session.flush()
+    if zone_changed:
+        # Local-hour ticks move with the zone: the schedules are rebuilt through the outbox.
+        await schedules.enqueue_upserts(uow, practice.id)
 
 
 async def update_security(
@@ -99,5 +114,36 @@ async def update_security(
     current.idle_timeout_minutes = idle_timeout_minutes
     current.totp_required = totp_required
     current.admin_areas = sorted(set(admin_areas))
+    _store(practice, current)
+    await uow.session.flush()
+
+
+async def update_task_settings(
+    uow: UnitOfWork,
+    practice: Practice,
+    *,
+    tasks_contact_id: uuid.UUID | None,
+    task_escalation_hours: int,
+) -> None:
+    errors: dict[str, str] = {}
+    if not ESCALATION_MIN_HOURS <= task_escalation_hours <= ESCALATION_MAX_HOURS:
+        errors["task_escalation_hours"] = (
+            f"Choose between {ESCALATION_MIN_HOURS} and {ESCALATION_MAX_HOURS} hours."
+        )
+    if tasks_contact_id is not None:
+        contact = await uow.session.scalar(
+            select(StaffMember.id).where(
+                StaffMember.practice_id == practice.id,
+                StaffMember.id == tasks_contact_id,
+                StaffMember.status == StaffStatus.active,
+            )
+        )
+        if contact is None:
+            errors["tasks_contact_id"] = "Choose an active staff member, or nobody."
+    if errors:
+        raise InvalidInput("The task settings were not saved", field_errors=errors)
+    current = settings_of(practice)
+    current.tasks_contact_id = tasks_contact_id
+    current.task_escalation_hours = task_escalation_hours
     _store(practice, current)
     await uow.session.flush()

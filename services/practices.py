@@ -14,7 +14,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from models.contracts.common import TaskQueue
 from models.contracts.welcome import PRACTICE_WELCOME_WORKFLOW, practice_welcome_id
 from models.orm.practice import PlanTier, Practice
-from services import cross_practice
+from services import cross_practice, schedules
 from services.outbox import commands
 
 LINK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -82,6 +82,7 @@ async def create_practice(uow: UnitOfWork, data: PracticeCreate) -> Practice:
         subject_id=practice.id,
         id_reuse_policy="REJECT_DUPLICATE",
     )
+    await schedules.enqueue_upserts(uow, practice.id)
     return practice
 
 

@@ -22,6 +22,7 @@ from services.auth import api_tokens, sessions
 from services.auth.links import LIFETIME, issue_link, link_url
 from services.email_address import normalise_email
 from services.mail.outbox import queue_mail
+from services.tasks.commands import hand_over_open_tasks
 
 DeactivationHook = Callable[[UnitOfWork, StaffMember, datetime], Awaitable[None]]
 # Later capabilities register what deactivation must also end (feed tokens, reassignment).
@@ -245,7 +246,7 @@ async def deactivate(
     uow: UnitOfWork, member: StaffMember, *, deactivated_by: uuid.UUID, now: datetime
 ) -> None:
     """Ends every way in: sessions, API tokens, open links, acting-for grants, and what
-    later capabilities register in DEACTIVATION_HOOKS."""
+    later capabilities register in DEACTIVATION_HOOKS; open tasks go to the senior owner."""
     if member.id == deactivated_by:
         raise Conflict("You cannot deactivate yourself.")
     if member.status == StaffStatus.deactivated:
@@ -268,6 +269,7 @@ async def deactivate(
         .values(revoked_at=now)
     )
     await _revoke_grants_of(uow, member.id, now)
+    await hand_over_open_tasks(uow, member.id, now)  # nothing waits on someone who left
     for hook in DEACTIVATION_HOOKS:
         await hook(uow, member, now)
     await uow.session.flush()

@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.temporal",
     "tests.fixtures.app",
     "tests.fixtures.smtp",
+    "tests.fixtures.tasks",
 ]

@@ -6,10 +6,12 @@ drains again while mail is due, sleeps until the earliest retry when a message m
 wait, and otherwise waits for the next signal for a while before finishing. Without
 SMTP_URL the activity reports that nothing is delivered and the workflow ends at once:
 the development outbox page stays the viewer. Long-lived runs continue as new. The
-run's end is written to workflow_runs.
+run's end — idle, outbox only, or cancelled from the console — is written to workflow_runs.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from temporalio import workflow
 
@@ -34,6 +36,15 @@ class MailDispatchWorkflow:
 
     @workflow.run
     async def run(self, inp: MailDispatchInput) -> MailDispatchState:
+        try:
+            return await self._dispatch(inp)
+        except asyncio.CancelledError:
+            # Cancelled from the workflow console: say so in workflow_runs. Mail still
+            # queued stays in the outbox; the next queued message starts a new run.
+            await self._finish(inp, "cancelled", status="cancelled")
+            raise
+
+    async def _dispatch(self, inp: MailDispatchInput) -> MailDispatchState:
         options = activity_options(inp.timing)
         for _ in range(inp.rounds_before_new_run):
             if workflow.info().is_continue_as_new_suggested():
@@ -70,10 +81,12 @@ class MailDispatchWorkflow:
                     return await self._finish(inp, "idle")
         workflow.continue_as_new(inp)
 
-    async def _finish(self, inp: MailDispatchInput, step: str) -> MailDispatchState:
+    async def _finish(
+        self, inp: MailDispatchInput, step: str, status: str = "completed"
+    ) -> MailDispatchState:
         await workflow.execute_activity_method(
             RunActivities.close_run,
-            CloseRun(practice_id=inp.practice_id, status="completed", step=step),
+            CloseRun(practice_id=inp.practice_id, status=status, step=step),
             **activity_options(inp.timing),
         )
         return self._state

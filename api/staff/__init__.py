@@ -2,8 +2,18 @@
 
 from fastapi import APIRouter
 
+from api.routes import tasks as tasks_api
 from api.routes import v1
-from api.staff import account, acting_for, auth, dashboard, files, settings, staff_admin
+from api.staff import (
+    account,
+    acting_for,
+    auth,
+    dashboard,
+    files,
+    settings,
+    staff_admin,
+    tasks,
+)
 
 STAFF_ROUTERS: list[APIRouter] = [
     auth.router,
@@ -13,5 +23,7 @@ STAFF_ROUTERS: list[APIRouter] = [
     staff_admin.router,
     account.router,
     files.router,
+    tasks.router,
     v1.router,
+    tasks_api.router,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.auth import CurrentStaff, resolve
+from api.auth import CurrentStaff, now_of, resolve
 from api.deps import Uow
 from api.pages import redirect, render
 from api.routing import AppRoute
@@ -13,6 +13,7 @@ from models.orm.staff import StaffStatus
 from services.access import Action, can
 from services.getting_started import checklist
 from services.staff import list_staff
+from services.tasks.queries import count_tasks
 
 router = APIRouter(route_class=AppRoute, include_in_schema=False)
 
@@ -41,5 +42,9 @@ async def dashboard(request: Request, uow: Uow, me: CurrentStaff) -> Response:
             "done": done,
             "show_checklist": me.actor.is_owner and done < len(entries),
             "act_options": act_options,
+            "task_counts": await count_tasks(uow, me.actor, now_of(request)),
+            "mine_label": f"assigned to {me.acting_for_name}"
+            if me.acting_for_name
+            else "assigned to you",
         },
     )

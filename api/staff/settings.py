@@ -14,7 +14,7 @@ from api.auth import Authenticated, CurrentStaff
 from api.deps import Audit, Uow
 from api.pages import redirect, render
 from api.routing import AppRoute
-from api.staff.forms import field, fields, read_form
+from api.staff.forms import field, fields, read_form, uuid_field
 from api.templating import settings_sections
 from core.errors import DomainError
 from models.orm.audit import AuditOutcome
@@ -22,11 +22,14 @@ from services.access import Action, can, require
 from services.audit_log import AuditFilter, audit_page
 from services.practice_settings import (
     ADMIN_AREA_LABELS,
+    ESCALATION_MAX_HOURS,
+    ESCALATION_MIN_HOURS,
     IDLE_MAX,
     IDLE_MIN,
     AdminArea,
     update_profile,
     update_security,
+    update_task_settings,
 )
 from services.staff import list_staff
 
@@ -46,7 +49,8 @@ async def index(request: Request, me: CurrentStaff) -> Response:
     return redirect(request, settings_sections(me)[0].href)
 
 
-def _practice_context(me: Authenticated, **extra: Any) -> dict[str, Any]:
+async def _practice_context(uow: Uow, me: Authenticated, **extra: Any) -> dict[str, Any]:
+    members = [m for m in await list_staff(uow) if m.status == "active"]
     return page(
         me,
         "practice",
@@ -58,18 +62,21 @@ def _practice_context(me: Authenticated, **extra: Any) -> dict[str, Any]:
         zones=TIME_ZONES,
         idle_min=IDLE_MIN,
         idle_max=IDLE_MAX,
+        escalation_min=ESCALATION_MIN_HOURS,
+        escalation_max=ESCALATION_MAX_HOURS,
+        contact_options=[(m.id, m.display_name) for m in members],
         **extra,
     )
 
 
 @router.get("/practice", name="settings.practice")
-async def practice(request: Request, me: CurrentStaff) -> Response:
+async def practice(request: Request, uow: Uow, me: CurrentStaff) -> Response:
     if not (
         can(me.actor, Action.manage_practice_profile)
         or can(me.actor, Action.manage_practice_security)
     ):
         require(me.actor, Action.manage_practice_profile)
-    return render(request, "settings/practice.html", _practice_context(me))
+    return render(request, "settings/practice.html", await _practice_context(uow, me))
 
 
 @router.post("/practice/profile", name="settings.practice_profile")
@@ -84,7 +91,9 @@ async def save_profile(request: Request, uow: Uow, me: CurrentStaff, audit: Audi
         return render(
             request,
             "settings/practice.html",
-            _practice_context(me, profile_errors=exc.field_errors, profile_values=values),
+            await _practice_context(
+                uow, me, profile_errors=exc.field_errors, profile_values=values
+            ),
             status=exc.status,
         )
     return redirect(request, "/settings/practice", "Practice profile saved.")
@@ -109,10 +118,29 @@ async def save_security(request: Request, uow: Uow, me: CurrentStaff, audit: Aud
         return render(
             request,
             "settings/practice.html",
-            _practice_context(me, security_errors=exc.field_errors),
+            await _practice_context(uow, me, security_errors=exc.field_errors),
             status=exc.status,
         )
     return redirect(request, "/settings/practice", "Security settings saved.")
+
+
+@router.post("/practice/tasks", name="settings.practice_tasks")
+async def save_tasks(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Response:
+    require(me.actor, Action.manage_practice_profile)
+    form = await read_form(request)
+    audit.subject("practice", [me.practice.id])
+    raw = field(form, "task_escalation_hours", 10)
+    try:
+        await update_task_settings(
+            uow,
+            me.practice,
+            tasks_contact_id=uuid_field(form, "tasks_contact_id"),
+            task_escalation_hours=int(raw) if raw.isascii() and raw.isdigit() else -1,
+        )
+    except DomainError as exc:
+        context = await _practice_context(uow, me, tasks_errors=exc.field_errors)
+        return render(request, "settings/practice.html", context, status=exc.status)
+    return redirect(request, "/settings/practice", "Task settings saved.")
 
 
 def _date(value: str) -> date | None:

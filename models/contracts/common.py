@@ -47,3 +47,6 @@ class CloseRun(BaseModel):
     practice_id: UUID
     status: str  # completed, failed or cancelled
     step: str
+    # The workflow_runs key when it is not the workflow id: scheduled runs keep one row per
+    # schedule (their workflow ids carry each tick's time).
+    run_key: str | None = None

@@ -1,6 +1,6 @@
 """Every ORM module, imported so `Base.metadata` is complete (alembic, tests)."""
 
-from models.orm import audit, blob, identity, mail, practice, staff, workflow
+from models.orm import audit, blob, identity, mail, practice, staff, task, workflow
 from models.orm.base import Base
 
-__all__ = ["Base", "audit", "blob", "identity", "mail", "practice", "staff", "workflow"]
+__all__ = ["Base", "audit", "blob", "identity", "mail", "practice", "staff", "task", "workflow"]

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, Text, UniqueConstraint
+from sqlalchemy import DateTime, Integer, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
@@ -20,6 +20,7 @@ class CommandKind(StrEnum):
     signal = "signal"
     signal_with_start = "signal_with_start"
     cancel = "cancel"
+    schedule_upsert = "schedule_upsert"  # create or update a per-practice Temporal Schedule
 
 
 class CommandStatus(StrEnum):
@@ -75,3 +76,27 @@ class WorkflowRun(TenantRow, Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PracticeSchedule(TenantRow, Base):
+    """One of a practice's Temporal Schedules (services.schedules has the registry): the
+    time zone it was last built for, when it was last ensured in Temporal, and what its
+    last run did (counts only) — so staff and operators read Postgres, not Temporal."""
+
+    __tablename__ = "practice_schedules"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "id"),
+        UniqueConstraint("practice_id", "key"),
+    )
+
+    key: Mapped[str] = mapped_column(Text, nullable=False)
+    schedule_id: Mapped[str] = mapped_column(Text, nullable=False)
+    time_zone: Mapped[str | None] = mapped_column(Text)
+    ensured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_workflow_id: Mapped[str | None] = mapped_column(Text)
+    last_run_as_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_counts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )

@@ -118,3 +118,13 @@ async def cancel_workflow(uow: UnitOfWork, *, workflow_type: str, workflow_id: s
         uow, command=CommandKind.cancel, workflow_type=workflow_type, workflow_id=workflow_id,
         task_queue="-", args={},
     )  # fmt: skip
+
+
+async def upsert_schedule(uow: UnitOfWork, *, schedule_key: str, schedule_id: str) -> uuid.UUID:
+    """Create or update one of the practice's Temporal Schedules (services.schedules). The
+    schedule id stands in the workflow id column, so upserts of one schedule go in order."""
+    return await _enqueue(
+        uow, command=CommandKind.schedule_upsert, workflow_type="schedule",
+        workflow_id=schedule_id, task_queue="-", args={"schedule": schedule_key},
+        subject_type="practice", subject_id=uow.practice_id,
+    )  # fmt: skip

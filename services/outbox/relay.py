@@ -35,6 +35,7 @@ from core.db import SessionMaker, UnitOfWork, open_unit
 from models.contracts.common import SEARCH_ATTRIBUTE_CASE_ID, SEARCH_ATTRIBUTE_PRACTICE_ID
 from models.orm.workflow import CommandKind, CommandStatus, OutboxCommand
 from services import cross_practice, workflow_runs
+from services.outbox import schedules as outbox_schedules
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class OutboxRelay:
                 await uow.commit()
                 return False
             try:
-                run_id = await self._send(client, row)
+                run_id = await self._send(client, row, uow)
             except WorkflowAlreadyStartedError:
                 run_id = None  # started before, under this business id: nothing to do
             except PermanentCommandError as exc:
@@ -152,13 +153,20 @@ class OutboxRelay:
         finally:
             await uow.close()
 
-    async def _send(self, client: Client, row: OutboxCommand) -> str | None:
+    async def _send(self, client: Client, row: OutboxCommand, uow: UnitOfWork) -> str | None:
         try:
             conflict = WorkflowIDConflictPolicy[row.id_conflict_policy]
             reuse = WorkflowIDReusePolicy[row.id_reuse_policy]
         except KeyError:
             raise PermanentCommandError("bad_policy") from None
         try:
+            if row.command == CommandKind.schedule_upsert:
+                # Built from the practice as it is now (its current time zone).
+                if not await outbox_schedules.upsert_for(
+                    uow, client, str(row.args.get("schedule"))
+                ):
+                    raise PermanentCommandError("schedule_unknown")
+                return None
             if row.command in (CommandKind.start, CommandKind.signal_with_start):
                 pairs = [SearchAttributePair(PRACTICE_KEY, str(row.practice_id))]
                 if row.case_id is not None:

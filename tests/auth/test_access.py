@@ -4,7 +4,6 @@ route family, acting-for in the audit log, CSRF refusals, personal API tokens.""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
@@ -14,35 +13,7 @@ from models.orm.staff import StaffRole
 from tests.auth.helpers import audit_rows, sign_in
 from tests.fixtures.app import client_for
 from tests.fixtures.db import Database
-from tests.fixtures.factories import (
-    PASSWORD,
-    PracticeRef,
-    StaffRef,
-    make_practice,
-    make_staff,
-    set_password,
-)
-
-
-@dataclass
-class Team:
-    practice: PracticeRef
-    owner: StaffRef
-    provider: StaffRef
-    associate: StaffRef
-    admin: StaffRef
-
-
-async def team(sessionmaker: SessionMaker, link: str | None = None) -> Team:
-    practice = await make_practice(sessionmaker, link)
-    await set_password(sessionmaker, practice, practice.owner_id)
-    owner = StaffRef(practice.owner_id, f"owner@{practice.link_name}.example", PASSWORD)
-    provider = await make_staff(sessionmaker, practice, StaffRole.provider)
-    associate = await make_staff(
-        sessionmaker, practice, StaffRole.associate, supervisor_id=provider.id
-    )
-    admin = await make_staff(sessionmaker, practice, StaffRole.admin)
-    return Team(practice, StaffRef(owner.id, owner.email, PASSWORD), provider, associate, admin)
+from tests.fixtures.factories import StaffRef, Team, make_staff, team
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Record replay histories: `python -m tests.replay.record` (then commit the JSON files).
+"""Record replay histories: `python -m tests.replay.record [name …]` (then commit the JSON).
 
 Each scenario runs the real workflow with the real activities against a throwaway
 embedded Postgres, the time-skipping server and (for mail) a real SMTP server, and writes
@@ -11,29 +11,33 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import SessionMaker, make_engine, make_sessionmaker, open_unit, set_practice
 from devstack.pg import EmbeddedPostgres, bootstrap_owner_and_database
+from models.contracts.attention import AttentionSweepInput
 from models.contracts.common import TaskQueue
 from models.contracts.mail import mail_dispatch_id
 from models.contracts.system_check import SystemCheckInput
 from models.contracts.welcome import practice_welcome_id
-from models.orm.staff import StaffRole
+from models.orm.staff import StaffRole, StaffStatus
 from services.mail.outbox import queue_mail
 from services.mail.smtp import SmtpSender, parse_smtp_url
 from services.outbox.relay import OutboxRelay
-from services.practice_settings import update_profile
+from services.practice_settings import PracticeSettings, update_profile
 from services.practices import PracticeCreate, create_practice, get_practice
 from services.staff import add_staff_member
+from services.tasks.commands import Opener, TaskOpen, open_task
+from services.tasks.kinds import TaskKind
 from tests.fixtures.db import APP_ROLE, FAST_SETTINGS, OWNER_ROLE, PgServer, migrate
 from tests.fixtures.smtp import SmtpServer
 from tests.fixtures.temporal import (
@@ -163,12 +167,71 @@ async def mail_retried(env: WorkflowEnvironment, sm: SessionMaker, relay: Outbox
     return handle
 
 
+async def _sweep_practice(sm: SessionMaker, relay: OutboxRelay) -> tuple[uuid.UUID, datetime]:
+    """A practice with a provider, an overdue task of theirs and one due later."""
+    practice_id = await _practice(sm, relay)
+    now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    uow = await open_unit(sm, practice_id)
+    provider = await add_staff_member(uow, email=f"p-{uuid.uuid4().hex[:6]}@x.example",
+                                      display_name="P", role=StaffRole.provider,
+                                      status=StaffStatus.active)  # fmt: skip
+    for title, due in (("Late", now - timedelta(hours=1)), ("Later", now + timedelta(days=1))):
+        await open_task(
+            uow,
+            TaskOpen(kind=TaskKind.follow_up, title=title,
+                     opener=Opener(staff_id=provider.id), assignee_id=provider.id, due_at=due),
+            PracticeSettings(), now,
+        )  # fmt: skip
+    await uow.commit()
+    await uow.close()
+    return practice_id, now
+
+
+async def sweep_reminds(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    practice_id, now = await _sweep_practice(sm, relay)
+    handle: Handle = await env.client.start_workflow(
+        "AttentionSweep", AttentionSweepInput(practice_id=practice_id, as_of=now),
+        id=f"attention-sweep-{practice_id}-replay", task_queue=TaskQueue.default,
+    )  # fmt: skip
+    return handle
+
+
+async def sweep_escalates(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    practice_id, now = await _sweep_practice(sm, relay)
+    handle: Handle = await env.client.start_workflow(
+        "AttentionSweep",
+        AttentionSweepInput(practice_id=practice_id, as_of=now + timedelta(days=3)),
+        id=f"attention-sweep-{practice_id}-replay", task_queue=TaskQueue.default,
+    )  # fmt: skip
+    return handle
+
+
+async def mail_cancelled(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    """Cancelled from the console while it idles after delivering: the run says so."""
+    practice_id = await _practice(sm, relay)
+    uow = await open_unit(sm, practice_id)
+    await queue_mail(uow, recipient="d@x.example", template="practice_ready",
+                     context={"practice_name": "Replay", "app_url": "https://x"},
+                     idempotency_key="cancel")  # fmt: skip
+    await uow.commit()
+    await uow.close()
+    await relay.sweep()
+    handle = await _handle(env, mail_dispatch_id(practice_id))
+    await env.sleep(timedelta(minutes=1))
+    await handle.cancel()
+    await env.sleep(timedelta(minutes=1))
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "system_check/checks_database": system_check,
     "practice_welcome/nudged": welcome_nudged,
     "practice_welcome/checklist_done": welcome_checklist_done,
     "mail_dispatch/delivers_then_idles": mail_delivered,
     "mail_dispatch/retries_and_is_woken": mail_retried,
+    "mail_dispatch/cancelled": mail_cancelled,
+    "attention_sweep/reminds": sweep_reminds,
+    "attention_sweep/reminds_and_escalates": sweep_escalates,
 }
 
 
@@ -176,7 +239,11 @@ SMTP = SmtpServer()
 
 
 async def _save(name: str, handle: Handle) -> Path:
-    await handle.result()
+    try:
+        await handle.result()
+    except WorkflowFailureError:
+        if not name.endswith("cancelled"):
+            raise
     history = await handle.fetch_history()
     path = HISTORIES / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +251,8 @@ async def _save(name: str, handle: Handle) -> Path:
     return path
 
 
-async def record() -> list[Path]:
+async def record(only: list[str] | None = None) -> list[Path]:
+    """Every scenario, or those named (re-record old ones only when a patch is retired)."""
     written: list[Path] = []
     smtp = SMTP
     smtp.controller.start()
@@ -210,12 +278,16 @@ async def record() -> list[Path]:
                 [worker] = build_workers(env.client, build_registrations(deps))
                 async with worker:
                     for name, scenario in SCENARIOS.items():
+                        if only and name not in only:
+                            continue
                         written.append(await _save(name, await scenario(env, sm, relay)))
                 # without SMTP: the dispatcher reports nothing delivered and finishes
                 [outbox_only] = build_workers(
                     env.client, build_registrations(Deps(sm, relay.relay, None, "https://x"))
                 )
                 async with outbox_only:
+                    if only and "mail_dispatch/outbox_only" not in only:
+                        return written
                     written.append(
                         await _save(
                             "mail_dispatch/outbox_only", await mail_delivered(env, sm, relay)
@@ -231,5 +303,5 @@ async def record() -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in asyncio.run(record()):
+    for p in asyncio.run(record(sys.argv[1:] or None)):
         print(f"wrote {p}")  # noqa: T201

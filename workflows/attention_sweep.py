@@ -1,0 +1,114 @@
+"""AttentionSweep: one pass over what needs attention in a practice, every 15 minutes.
+
+Started by the practice's Temporal Schedule (services.schedules: every 15 minutes during
+safe local hours, overlap SKIP). The pass looks at one instant — the run's scheduled time
+(`TemporalScheduledStartTime`), never `workflow.now()`, so a late or backfilled run covers
+exactly its own tick. It asks which checks to run (plug-ins in services.attention: overdue
+tasks first; missing notes and the series horizon later), runs each in its own activity
+(each idempotent: its rows say what was sent), then writes the counts to
+`practice_schedules` and closes the run in `workflow_runs`, keyed by the schedule id so
+there is one row per schedule rather than one per tick. The `state` query reports the
+run's counts for the operators' console. A failure or a cancellation closes the run as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.attention import AttentionActivities
+    from activities.runs import RunActivities
+    from models.contracts.attention import (
+        SCHEDULED_BY_ID,
+        SCHEDULED_START_TIME,
+        AttentionCheckInput,
+        AttentionSweepInput,
+        AttentionSweepState,
+        SweepFinish,
+        SweepPlanInput,
+        SweepStep,
+    )
+    from models.contracts.common import CloseRun
+    from workflows._policies import activity_options
+
+SCHEDULED_AT = SearchAttributeKey.for_datetime(SCHEDULED_START_TIME)
+SCHEDULED_BY = SearchAttributeKey.for_keyword(SCHEDULED_BY_ID)
+
+
+@workflow.defn(name="AttentionSweep")
+class AttentionSweepWorkflow:
+    @workflow.init
+    def __init__(self, inp: AttentionSweepInput) -> None:
+        self._state = AttentionSweepState()
+
+    @workflow.run
+    async def run(self, inp: AttentionSweepInput) -> AttentionSweepState:
+        options = activity_options(inp.timing)
+        as_of, run_key = self._tick(inp)
+        self._state = AttentionSweepState(step=SweepStep.planning, as_of=as_of)
+        try:
+            plan = await workflow.execute_activity_method(
+                AttentionActivities.plan_attention_sweep,
+                SweepPlanInput(practice_id=inp.practice_id, run_key=run_key),
+                **options,
+            )
+            if not plan.practice_found:
+                self._set(step=SweepStep.done)
+                return self._state
+            self._set(step=SweepStep.checking)
+            for name in plan.checks:
+                counts = await workflow.execute_activity_method(
+                    AttentionActivities.run_attention_check,
+                    AttentionCheckInput(practice_id=inp.practice_id, check=name, as_of=as_of),
+                    **options,
+                )
+                self._set(checks=[*self._state.checks, counts])
+            await workflow.execute_activity_method(
+                AttentionActivities.finish_attention_sweep,
+                SweepFinish(
+                    practice_id=inp.practice_id,
+                    run_key=run_key,
+                    as_of=as_of,
+                    checks=self._state.checks,
+                ),
+                **options,
+            )
+        except asyncio.CancelledError:
+            await self._close(inp, run_key, SweepStep.cancelled)
+            raise
+        except (ActivityError, ApplicationError):
+            await self._close(inp, run_key, SweepStep.failed)
+            raise
+        self._set(step=SweepStep.done)
+        return self._state
+
+    @staticmethod
+    def _tick(inp: AttentionSweepInput) -> tuple[datetime, str]:
+        """The instant this pass covers, and its workflow_runs key."""
+        info = workflow.info()
+        attributes = info.typed_search_attributes
+        scheduled_at = attributes.get(SCHEDULED_AT)
+        scheduled_by = attributes.get(SCHEDULED_BY)
+        as_of = scheduled_at or inp.as_of or info.start_time
+        return as_of, scheduled_by or info.workflow_id
+
+    async def _close(self, inp: AttentionSweepInput, run_key: str, step: SweepStep) -> None:
+        self._set(step=step)
+        await workflow.execute_activity_method(
+            RunActivities.close_run,
+            # failed / cancelled: the same words as workflow_runs' statuses
+            CloseRun(practice_id=inp.practice_id, status=step.value, step=step, run_key=run_key),
+            **activity_options(inp.timing),
+        )
+
+    def _set(self, **changes: object) -> None:
+        self._state = self._state.model_copy(update=changes)
+
+    @workflow.query
+    def state(self) -> AttentionSweepState:
+        return self._state
