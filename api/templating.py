@@ -38,7 +38,7 @@ def navigation(auth: Any) -> list[NavItem]:
         NavItem("tasks", "Tasks", "/tasks"),
     ]
     if can(auth.actor, Action.use_workflow_console):
-        items.append(NavItem("workflows", "Workflows", "/app/workflows", available=False))
+        items.append(NavItem("workflows", "Workflows", "/app/workflows"))
     items.append(NavItem("settings", "Settings", "/settings"))
     return items
 
@@ -78,3 +78,10 @@ def local_time(value: datetime | None, tz: str = "UTC") -> str:
 
 
 templates.env.filters["local_time"] = local_time
+
+
+def local_iso(value: str | None, tz: str = "UTC") -> str:
+    return local_time(datetime.fromisoformat(value) if value else None, tz)
+
+
+templates.env.filters["local_iso"] = local_iso

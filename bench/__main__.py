@@ -14,10 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import auth, outbox, pages
+from bench import auth, outbox, pages, tasks
 from bench.harness import BenchDatabase
 
-BENCHMARKS = {"pages": pages.run, "auth": auth.run, "outbox": outbox.run}
+BENCHMARKS = {"pages": pages.run, "auth": auth.run, "outbox": outbox.run, "tasks": tasks.run}
 SIZES = {"smoke": 100, "full": 1000}
 
 

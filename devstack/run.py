@@ -36,7 +36,7 @@ from core.settings import (
     SettingsError,
     get_settings,
 )
-from devstack.seed import DEMO_PASSWORD
+from devstack.seed import DEMO_OPERATOR, DEMO_PASSWORD
 from models.contracts.common import SEARCH_ATTRIBUTE_CASE_ID, SEARCH_ATTRIBUTE_PRACTICE_ID
 
 BIN = Path(sys.executable).parent
@@ -259,6 +259,10 @@ def run() -> int:
     env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     if "APP_BASE_URL" not in configured:
         env["APP_BASE_URL"] = f"http://127.0.0.1:{api_port}"
+    if "OPERATOR_EMAILS" not in configured and settings.demo_seed_enabled:
+        # On this one machine the demo owner is also the platform operator: the workflow
+        # console links into the Temporal Web UI for them.
+        env["OPERATOR_EMAILS"] = DEMO_OPERATOR
 
     stack = Stack()
     # Explicitly: a shell that starts us in the background leaves SIGINT ignored, and
@@ -342,6 +346,7 @@ def _banner(
         f"  System health     http://127.0.0.1:{api_port}/health",
         f"  Mail outbox (dev) http://127.0.0.1:{api_port}/dev/outbox",
         f"  API docs          http://127.0.0.1:{api_port}/api/docs",
+        f"  Workflow console  http://127.0.0.1:{api_port}/app/workflows  (owners)",
     ]
     if own_temporal:
         lines.append(f"  Temporal Web UI   http://127.0.0.1:{ui_port}/  (operators)")

@@ -13,6 +13,7 @@ from api.staff import (
     settings,
     staff_admin,
     tasks,
+    workflows,
 )
 
 STAFF_ROUTERS: list[APIRouter] = [
@@ -24,6 +25,7 @@ STAFF_ROUTERS: list[APIRouter] = [
     account.router,
     files.router,
     tasks.router,
+    workflows.router,
     v1.router,
     tasks_api.router,
 ]

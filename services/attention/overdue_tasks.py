@@ -10,9 +10,11 @@
 What was sent is a `task_alerts` row, unique per (task, kind, recipient, due time),
 inserted with ON CONFLICT DO NOTHING in the same transaction as the emails: a repeated
 sweep or an overlapping one finds the rows and sends nothing again; a rolled-back attempt
-leaves neither. Emails are one per recipient per run, with a count and a link — no task
-title, no client, nothing clinical (ARCHITECTURE §6). A changed due time is a new
-deadline: the assignee is reminded again when it passes.
+leaves neither. Recorded alerts are skipped first by a per-task probe of the unique index
+(a scalar subquery, so no stale statistics can turn it into a join over every alert):
+that is the steady state of a sweep every 15 minutes. Emails are one per recipient per
+run, with a count and a link — no task title, no client, nothing clinical (ARCHITECTURE
+§6). A changed due time is a new deadline: the assignee is reminded again when it passes.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ REMIND = text(
         AND t.due_at IS NOT NULL AND t.due_at <= :until
         AND EXISTS (SELECT 1 FROM staff_members s WHERE s.practice_id = t.practice_id
                     AND s.id = t.assignee_id AND s.status = 'active')
+        AND (SELECT 1 FROM task_alerts a WHERE a.practice_id = t.practice_id
+             AND a.task_id = t.id AND a.kind = 'reminder'
+             AND a.recipient_id = t.assignee_id AND a.due_at = t.due_at LIMIT 1) IS NULL
       ON CONFLICT DO NOTHING
       RETURNING recipient_id
     )
@@ -55,6 +60,9 @@ ESCALATE = text(
         AND o.status = 'active' AND o.id <> t.assignee_id
       WHERE t.practice_id = :p AND t.status = 'open' AND t.opened_by_workflow_id IS NULL
         AND t.due_at IS NOT NULL AND t.due_at <= :until
+        AND (SELECT 1 FROM task_alerts a WHERE a.practice_id = t.practice_id
+             AND a.task_id = t.id AND a.kind = 'escalation'
+             AND a.recipient_id = o.id AND a.due_at = t.due_at LIMIT 1) IS NULL
       ON CONFLICT DO NOTHING
       RETURNING recipient_id, task_id
     )

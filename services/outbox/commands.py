@@ -113,10 +113,14 @@ async def signal_workflow(
     )  # fmt: skip
 
 
-async def cancel_workflow(uow: UnitOfWork, *, workflow_type: str, workflow_id: str) -> uuid.UUID:
+async def cancel_workflow(
+    uow: UnitOfWork, *, workflow_type: str, workflow_id: str, run_id: str | None = None
+) -> uuid.UUID:
+    """Request cancellation of the workflow's latest run — or of `run_id` exactly, so a run
+    that ended meanwhile does not turn the request onto its successor."""
     return await _enqueue(
         uow, command=CommandKind.cancel, workflow_type=workflow_type, workflow_id=workflow_id,
-        task_queue="-", args={},
+        task_queue="-", args={"run_id": run_id} if run_id else {},
     )  # fmt: skip
 
 

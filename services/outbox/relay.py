@@ -185,7 +185,8 @@ class OutboxRelay:
                     rpc_timeout=RPC_TIMEOUT,
                 )
                 return handle.result_run_id
-            handle = client.get_workflow_handle(row.workflow_id)
+            run_id = row.args.get("run_id") if row.command == CommandKind.cancel else None
+            handle = client.get_workflow_handle(row.workflow_id, run_id=run_id or None)
             if row.command == CommandKind.signal:
                 if row.signal_name is None:  # a check constraint makes this impossible
                     raise PermanentCommandError("signal_without_name")

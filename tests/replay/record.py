@@ -125,16 +125,24 @@ async def welcome_checklist_done(
     return handle
 
 
-async def mail_delivered(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
-    practice_id = await _practice(sm, relay)
+async def _mail_one(
+    env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay, practice_id: uuid.UUID,
+    recipient: str,
+) -> Handle:  # fmt: skip
+    """Queue one message (which signals-with-start the dispatcher) and relay it."""
     uow = await open_unit(sm, practice_id)
-    await queue_mail(uow, recipient="a@x.example", template="practice_ready",
+    await queue_mail(uow, recipient=recipient, template="practice_ready",
                      context={"practice_name": "Replay", "app_url": "https://x"},
-                     idempotency_key="replay")  # fmt: skip
+                     idempotency_key=f"replay-{recipient}")  # fmt: skip
     await uow.commit()
     await uow.close()
     await relay.sweep()
-    handle = await _handle(env, mail_dispatch_id(practice_id))
+    return await _handle(env, mail_dispatch_id(practice_id))
+
+
+async def mail_delivered(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    practice_id = await _practice(sm, relay)
+    handle = await _mail_one(env, sm, relay, practice_id, "a@x.example")
     await env.sleep(timedelta(minutes=11))
     return handle
 
@@ -209,14 +217,7 @@ async def sweep_escalates(env: WorkflowEnvironment, sm: SessionMaker, relay: Out
 async def mail_cancelled(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
     """Cancelled from the console while it idles after delivering: the run says so."""
     practice_id = await _practice(sm, relay)
-    uow = await open_unit(sm, practice_id)
-    await queue_mail(uow, recipient="d@x.example", template="practice_ready",
-                     context={"practice_name": "Replay", "app_url": "https://x"},
-                     idempotency_key="cancel")  # fmt: skip
-    await uow.commit()
-    await uow.close()
-    await relay.sweep()
-    handle = await _handle(env, mail_dispatch_id(practice_id))
+    handle = await _mail_one(env, sm, relay, practice_id, "d@x.example")
     await env.sleep(timedelta(minutes=1))
     await handle.cancel()
     await env.sleep(timedelta(minutes=1))

@@ -164,6 +164,14 @@ def test_make_run_starts_stops_cleanly_and_keeps_its_data(stack: RunningStack) -
             break
         time.sleep(0.2)
     assert "Getting started with PracticeRunner" in get(f"{api}/dev/outbox")
+    assert f"Workflow console  {api}/app/workflows" in output
+    # the worker ensured the demo practice's AttentionSweep schedule when it started
+    worker_log = stack.root / "var" / "log" / "worker.log"
+    for _ in range(100):
+        if "schedules ensured: 1" in worker_log.read_text(errors="replace"):
+            break
+        time.sleep(0.2)
+    assert "schedules ensured: 1" in worker_log.read_text(errors="replace")
 
     stack.interrupt()
     assert processes_under(stack.root) == []

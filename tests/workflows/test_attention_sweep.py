@@ -11,38 +11,22 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.db import SessionMaker
 from models.contracts.attention import AttentionSweepInput, AttentionSweepState
 from models.contracts.common import TaskQueue
-from services.outbox.relay import OutboxRelay
 from services.tasks.kinds import TaskKind
 from tests.fixtures.db import Database
 from tests.fixtures.factories import Team
 from tests.fixtures.tasks import NOW, open_for
-from tests.fixtures.temporal import SCANNER, FixedClient
-from worker import Deps, build_registrations, build_workers
+from tests.fixtures.temporal import SCANNER
 
 CANARY = "Call Canary Jane Doe about 078-05-1120"
-
-
-@pytest.fixture
-async def worker(ts_env: WorkflowEnvironment, sessionmaker: SessionMaker) -> AsyncIterator[Worker]:
-    relay = OutboxRelay(FixedClient(ts_env.client), sessionmaker)
-    workers = build_workers(
-        ts_env.client,
-        build_registrations(Deps(sessionmaker, relay.relay, None, "https://app.example")),
-    )
-    default = next(w for w in workers if w.task_queue == TaskQueue.default)
-    async with default:
-        yield default
 
 
 async def sweep(env: WorkflowEnvironment, crew: Team, as_of: datetime) -> AttentionSweepState:
@@ -84,7 +68,7 @@ def alerts(db: Database) -> list[tuple[Any, ...]]:
 
 class TestAttentionSweep:
     async def test_one_reminder_then_one_escalation_and_owned_tasks_skipped(
-        self, ts_env: WorkflowEnvironment, worker: Worker, sessionmaker: SessionMaker,
+        self, ts_env: WorkflowEnvironment, ts_worker: Worker, sessionmaker: SessionMaker,
         ours: Team, db: Database,
     ) -> None:  # fmt: skip
         await open_for(sessionmaker, ours, "Late A", assignee=ours.provider.id,
@@ -133,7 +117,7 @@ class TestAttentionSweep:
         assert not SCANNER.saw(CANARY)
 
     async def test_counts_land_in_postgres_and_the_state_query(
-        self, ts_env: WorkflowEnvironment, worker: Worker, sessionmaker: SessionMaker,
+        self, ts_env: WorkflowEnvironment, ts_worker: Worker, sessionmaker: SessionMaker,
         ours: Team, db: Database,
     ) -> None:  # fmt: skip
         await open_for(sessionmaker, ours, "Late", assignee=ours.associate.id,
@@ -161,7 +145,7 @@ class TestAttentionSweep:
         assert run == ("completed", "done", True)
 
     async def test_overlapping_sweeps_remind_once(
-        self, ts_env: WorkflowEnvironment, worker: Worker, sessionmaker: SessionMaker,
+        self, ts_env: WorkflowEnvironment, ts_worker: Worker, sessionmaker: SessionMaker,
         ours: Team, db: Database,
     ) -> None:  # fmt: skip
         for n in range(12):

@@ -4,10 +4,8 @@ and no practice data in clear anywhere in the history."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -23,21 +21,8 @@ from services.staff import add_staff_member
 from tests.fixtures.db import Database
 from tests.fixtures.factories import PracticeRef, make_practice
 from tests.fixtures.temporal import SCANNER, FixedClient
-from worker import Deps, build_registrations, build_workers
 
 CANARY = "Canary Jane Doe 078-05-1120"
-
-
-@pytest.fixture
-async def worker(ts_env: WorkflowEnvironment, sessionmaker: SessionMaker) -> AsyncIterator[Worker]:
-    relay = OutboxRelay(FixedClient(ts_env.client), sessionmaker)
-    workers = build_workers(
-        ts_env.client,
-        build_registrations(Deps(sessionmaker, relay.relay, None, "https://app.example")),
-    )
-    default = next(w for w in workers if w.task_queue == TaskQueue.default)
-    async with default:
-        yield default
 
 
 async def relay_pending(ts_env: WorkflowEnvironment, sessionmaker: SessionMaker) -> int:
@@ -75,7 +60,11 @@ def run_row(db: Database, practice: PracticeRef) -> tuple[object, ...] | None:
 
 class TestPracticeWelcome:
     async def test_a_new_practice_is_welcomed_then_nudged_after_three_days(
-        self, ts_env: WorkflowEnvironment, worker: Worker, sessionmaker: SessionMaker, db: Database
+        self,
+        ts_env: WorkflowEnvironment,
+        ts_worker: Worker,
+        sessionmaker: SessionMaker,
+        db: Database,
     ) -> None:
         practice = await make_practice(sessionmaker)
         assert await relay_pending(ts_env, sessionmaker) == 1  # the outbox start command
@@ -108,7 +97,11 @@ class TestPracticeWelcome:
         assert mails(db, practice) == ["getting_started", "getting_started_nudge"]
 
     async def test_no_nudge_when_the_checklist_is_done(
-        self, ts_env: WorkflowEnvironment, worker: Worker, sessionmaker: SessionMaker, db: Database
+        self,
+        ts_env: WorkflowEnvironment,
+        ts_worker: Worker,
+        sessionmaker: SessionMaker,
+        db: Database,
     ) -> None:
         practice = await make_practice(sessionmaker)
         await relay_pending(ts_env, sessionmaker)
@@ -129,7 +122,7 @@ class TestPracticeWelcome:
         assert run_row(db, practice) == ("completed", "checklist_done", True)
 
     async def test_nothing_of_the_practice_is_in_clear_in_the_history(
-        self, ts_env: WorkflowEnvironment, worker: Worker, sessionmaker: SessionMaker
+        self, ts_env: WorkflowEnvironment, ts_worker: Worker, sessionmaker: SessionMaker
     ) -> None:
         practice = await make_practice(sessionmaker, "canary")
         uow = await open_unit(sessionmaker, practice.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,17 +25,17 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.db import SessionMaker, unit_of_work
-from models.contracts.common import TaskQueue
 from services.outbox.relay import OutboxRelay
 from services.practice_settings import update_profile
 from services.practices import get_practice
 from services.schedules import ATTENTION_SWEEP
+from services.tasks.kinds import TaskKind
 from tests.fixtures.app import settings_for
 from tests.fixtures.db import Database
 from tests.fixtures.factories import Team, make_practice
 from tests.fixtures.tasks import open_for
 from tests.fixtures.temporal import FixedClient
-from worker import Deps, build_registrations, build_workers, run
+from worker import run
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], within: float = 20.0) -> Any:
@@ -160,20 +160,6 @@ class TestTimeZone:
         assert times[0] == datetime(2027, 3, 13, 22, 0, tzinfo=UTC)  # 07:00 JST
 
 
-@pytest.fixture
-async def dev_worker(
-    dev_env: WorkflowEnvironment, sessionmaker: SessionMaker
-) -> AsyncIterator[tuple[Worker, OutboxRelay]]:
-    relay = OutboxRelay(FixedClient(dev_env.client), sessionmaker)
-    workers = build_workers(
-        dev_env.client,
-        build_registrations(Deps(sessionmaker, relay.relay, None, "https://app.example")),
-    )
-    default = next(w for w in workers if w.task_queue == TaskQueue.default)
-    async with default:
-        yield default, relay
-
-
 def sweep_record(db: Database, practice_id: uuid.UUID) -> tuple[Any, ...] | None:
     with db.owner() as owner:
         return owner.execute(
@@ -234,6 +220,11 @@ class TestScheduledSweep:
                        due_in=tick0 + timedelta(minutes=20) - base)  # fmt: skip
         await open_for(sessionmaker, ours, "Due later", assignee=ours.provider.id,
                        due_in=tick0 + timedelta(hours=3) - base)  # fmt: skip
+        await open_for(sessionmaker, ours, "Long overdue", assignee=ours.provider.id,
+                       due_in=tick0 - timedelta(days=3) - base)  # fmt: skip
+        await open_for(sessionmaker, ours, "Intake overdue", assignee=ours.provider.id,
+                       workflow_id="intake-1", kind=TaskKind.intake_overdue,
+                       due_in=tick0 - timedelta(days=3) - base)  # fmt: skip
         await relay.sweep()
         handle = dev_env.client.get_schedule_handle(ATTENTION_SWEEP.schedule_id(ours.practice.id))
         await eventually(handle.describe)
@@ -252,8 +243,15 @@ class TestScheduledSweep:
             return len([w async for w in dev_env.client.list_workflows(query)]) == 5
 
         await eventually(five_runs_done, within=30)
-        sent = reminders(db)
-        assert [title for title, _ in sent] == ["Fell due 10:20"]  # once, by one of the runs
+        # once each, by whichever run got there first; the workflow's own task never
+        assert sorted(title for title, _ in reminders(db)) == ["Fell due 10:20", "Long overdue"]
+        with db.owner() as owner:
+            escalations = owner.execute(
+                "SELECT t.title, a.recipient_id FROM task_alerts a JOIN tasks t ON t.id = a.task_id"
+                " WHERE a.kind = 'escalation'"
+            ).fetchall()
+        assert escalations == [("Long overdue", ours.owner.id)]
         # the last tick recorded is 11:00 itself (TemporalScheduledStartTime), not "now"
-        as_of, _, _ = sweep_record(db, ours.practice.id) or ()
+        as_of, counts, _ = sweep_record(db, ours.practice.id) or ()
         assert as_of == tick0 + timedelta(hours=1)
+        assert counts["overdue_tasks.owned_skipped"] == 1
