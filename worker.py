@@ -157,20 +157,31 @@ async def sweep_forever(relay: OutboxRelay, every: float, stop: asyncio.Event) -
 
 
 async def ensure_schedules(
-    client: Client, sessionmaker: SessionMaker, stop: asyncio.Event, retry_every: float = 30.0
+    client: Client,
+    sessionmaker: SessionMaker,
+    stop: asyncio.Event,
+    retry_every: float = 30.0,
+    attempts: int = 5,
 ) -> None:
-    """Every practice's schedules, once at start (retried until it works): a schedule
-    deleted by hand or lost with Temporal's database, or an upsert that never arrived,
-    heals here."""
-    while not stop.is_set():
+    """Every practice's schedules, once at start: a schedule deleted by hand or lost with
+    Temporal's database, or an upsert that never arrived, heals here. Passes that leave
+    some practice unensured (Temporal away, a refused schedule) are repeated a few times,
+    then left to the next start (each failure is in the log with its practice id)."""
+    for attempt in range(1, attempts + 1):
         try:
-            ensured = await outbox_schedules.ensure_all(client, sessionmaker)
-            log.info("schedules ensured: %d", ensured)
-            return
-        except Exception as exc:
-            log.warning("ensuring schedules failed (%s); retrying", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=retry_every)
+            ensured, failed = await outbox_schedules.ensure_all(client, sessionmaker)
+        except Exception as exc:  # the database away: try again
+            log.warning("ensuring schedules failed (%s)", type(exc).__name__)
+        else:
+            log.info("schedules ensured: %d%s", ensured, f", {failed} failed" if failed else "")
+            if not failed:
+                return
+        if attempt < attempts:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=retry_every * attempt)
+            if stop.is_set():
+                return
+    log.error("some schedules are not ensured; they are tried again at the next start")
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:

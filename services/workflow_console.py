@@ -28,8 +28,10 @@ async def request_cancel(
     now: datetime,
 ) -> None:
     """`run_key` is the workflow_runs key: the workflow id, or the schedule id for a run a
-    Schedule started (those keep one row per schedule)."""
-    await workflow_runs.record_progress(
+    Schedule started (those keep one row per schedule). A row that is closed already (the
+    run finished between the console's look and this request) stays as it is: the cancel
+    then finds nothing to cancel."""
+    await workflow_runs.mark_open_run(
         uow, workflow_id=run_key, workflow_type=workflow_type, run_id=run_id,
         step=CANCEL_REQUESTED, now=now,
     )  # fmt: skip

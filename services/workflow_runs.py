@@ -91,3 +91,28 @@ async def run_of(uow: UnitOfWork, workflow_id: str) -> WorkflowRun | None:
         )
     )
     return row
+
+
+async def mark_open_run(
+    uow: UnitOfWork,
+    *,
+    workflow_id: str,
+    workflow_type: str,
+    run_id: str,
+    step: str,
+    now: datetime,
+) -> None:
+    """A step of a run that is still going (an operator's request): written when the row
+    is missing or running, never reopening a row a finished run has closed."""
+    stmt = insert(WorkflowRun).values(
+        id=uuid.uuid4(), practice_id=uow.practice_id, workflow_id=workflow_id,
+        workflow_type=workflow_type, run_id=run_id, status=RunStatus.running, step=step,
+        started_at=now, updated_at=now,
+    )  # fmt: skip
+    await uow.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["practice_id", "workflow_id"],
+            set_={"step": step, "updated_at": now, "run_id": run_id},
+            where=WorkflowRun.status == RunStatus.running,
+        )
+    )

@@ -8,7 +8,9 @@ tasks first; missing notes and the series horizon later), runs each in its own a
 (each idempotent: its rows say what was sent), then writes the counts to
 `practice_schedules` and closes the run in `workflow_runs`, keyed by the schedule id so
 there is one row per schedule rather than one per tick. The `state` query reports the
-run's counts for the operators' console. A failure or a cancellation closes the run as such.
+run's counts for the operators' console. A failure or a cancellation (also one that
+arrives during an activity) closes the run as such; a run stopped by its 30-minute limit
+cannot write its end, and the next tick's row replaces it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.attention import AttentionActivities
@@ -78,11 +80,10 @@ class AttentionSweepWorkflow:
                 ),
                 **options,
             )
-        except asyncio.CancelledError:
-            await self._close(inp, run_key, SweepStep.cancelled)
-            raise
-        except (ActivityError, ApplicationError):
-            await self._close(inp, run_key, SweepStep.failed)
+        except (asyncio.CancelledError, ActivityError, ApplicationError) as err:
+            # Cancelled mid-activity arrives as an ActivityError caused by the cancellation.
+            cancelled = is_cancelled_exception(err)
+            await self._close(inp, run_key, SweepStep.cancelled if cancelled else SweepStep.failed)
             raise
         self._set(step=SweepStep.done)
         return self._state

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.mail import MailActivities
@@ -38,10 +39,12 @@ class MailDispatchWorkflow:
     async def run(self, inp: MailDispatchInput) -> MailDispatchState:
         try:
             return await self._dispatch(inp)
-        except asyncio.CancelledError:
-            # Cancelled from the workflow console: say so in workflow_runs. Mail still
+        except (asyncio.CancelledError, ActivityError) as err:
+            # Cancelled from the workflow console (while idle, or during a drain: then an
+            # ActivityError caused by the cancellation): say so in workflow_runs. Mail still
             # queued stays in the outbox; the next queued message starts a new run.
-            await self._finish(inp, "cancelled", status="cancelled")
+            status = "cancelled" if is_cancelled_exception(err) else "failed"
+            await self._finish(inp, status, status=status)
             raise
 
     async def _dispatch(self, inp: MailDispatchInput) -> MailDispatchState:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.runs import RunActivities
@@ -47,11 +47,10 @@ class PracticeWelcomeWorkflow:
             outcome: NudgeOutcome = await workflow.execute_activity_method(
                 WelcomeActivities.nudge_if_checklist_open, inp, **options
             )
-        except asyncio.CancelledError:
-            await self._close(inp, "cancelled")
-            raise
-        except (ActivityError, ApplicationError):
-            await self._close(inp, "failed")
+        except (asyncio.CancelledError, ActivityError, ApplicationError) as err:
+            # A cancel that arrives during an activity surfaces as an ActivityError whose
+            # cause is the cancellation: it is still a cancellation.
+            await self._close(inp, "cancelled" if is_cancelled_exception(err) else "failed")
             raise
         step = WelcomeStep.nudged if outcome.nudged else WelcomeStep.checklist_done
         self._state = WelcomeState(step=step)

@@ -1,8 +1,8 @@
 """JSON API for tasks: `/api/v1/tasks` (TASK-1: create, assign, filter, resolve).
 
 Every route answers problem+json on bad input and changes nothing; a task the caller may
-not see is a 404 like one of another practice. Creating with a `key` is idempotent: the
-same key returns the first task with 200 instead of 201.
+not see is a 404 like one of another practice. Creating with a `key` is idempotent per
+caller: the same key from the same person returns the first task with 200 instead of 201.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ async def assign(
     audit: Audit,
 ) -> TaskRead:  # fmt: skip
     audit.subject("task", [task_id])
-    task = await queries.visible_task(uow, me.actor, task_id)
+    task = await queries.visible_task(uow, me.actor, task_id, for_update=True)
     await commands.assign(uow, task, body.assignee_id, now_of(request))
     return await _one(request, uow, me, task_id)
 
@@ -112,7 +112,7 @@ async def edit(
     audit: Audit,
 ) -> TaskRead:  # fmt: skip
     audit.subject("task", [task_id])
-    task = await queries.visible_task(uow, me.actor, task_id)
+    task = await queries.visible_task(uow, me.actor, task_id, for_update=True)
     due_at, all_day = resolve_due(body, me.practice.timezone)
     await commands.edit(
         uow, task, title=body.title, due_at=due_at, due_all_day=all_day, now=now_of(request)
@@ -124,7 +124,7 @@ async def _close(
     request: Request, task_id: uuid.UUID, status: TaskStatus, body: TaskClose, uow: Uow,
     me: Authenticated,
 ) -> TaskRead:  # fmt: skip
-    task = await queries.visible_task(uow, me.actor, task_id)
+    task = await queries.visible_task(uow, me.actor, task_id, for_update=True)
     await commands.close(
         uow, task, status, staff_id=me.member.id, note=body.note, now=now_of(request)
     )
@@ -154,6 +154,6 @@ async def reopen(
     request: Request, task_id: uuid.UUID, uow: Uow, me: CurrentStaff, audit: Audit
 ) -> TaskRead:
     audit.subject("task", [task_id])
-    task = await queries.visible_task(uow, me.actor, task_id)
+    task = await queries.visible_task(uow, me.actor, task_id, for_update=True)
     await commands.reopen(uow, task, now_of(request))
     return await _one(request, uow, me, task_id)

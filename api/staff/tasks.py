@@ -97,7 +97,13 @@ def _due_from_form(form: FormData, tz: str) -> tuple[datetime | None, bool]:
         )
     if parsed_time is None:
         return end_of_day(parsed_day, tz), True
-    return datetime.combine(parsed_day, parsed_time, tzinfo=ZoneInfo(tz)), False
+    moment = datetime.combine(parsed_day, parsed_time, tzinfo=ZoneInfo(tz))
+    try:
+        return commands.checked_due(moment), False
+    except InvalidInput as exc:  # the form has one due field: say it there
+        raise InvalidInput(
+            exc.message, field_errors={"due_date": exc.field_errors["due_at"]}
+        ) from None
 
 
 def _checked_new(form: FormData, values: dict[str, str], tz: str) -> tuple[datetime | None, bool]:
@@ -207,7 +213,7 @@ async def detail(
 async def _act(
     request: Request, uow: Uow, me: Authenticated, task_id: uuid.UUID, action: str
 ) -> Response:
-    task = await queries.visible_task(uow, me.actor, task_id)
+    task = await queries.visible_task(uow, me.actor, task_id, for_update=True)
     form = await read_form(request)
     now = now_of(request)
     back = safe_next(field(form, "next", 500), f"/tasks/{task.id}")

@@ -24,6 +24,7 @@ from fastapi.responses import Response
 from temporalio.client import (
     Client,
     WorkflowExecution,
+    WorkflowExecutionAsyncIterator,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
 )
@@ -37,6 +38,7 @@ from api.routing import AppRoute
 from api.staff.forms import field, read_form
 from api.staff.workflow_history import readable
 from core.errors import Conflict, DomainError, NotFound
+from core.security import keyed_hmac, same
 from models.contracts.attention import ATTENTION_SWEEP_WORKFLOW, SCHEDULED_BY_ID
 from models.contracts.common import SEARCH_ATTRIBUTE_PRACTICE_ID
 from models.contracts.mail import MAIL_DISPATCH_WORKFLOW
@@ -106,11 +108,23 @@ def _operator_link(
     return f"{settings.TEMPORAL_UI_URL}/namespaces/{ns}/workflows/{wid}/{run_id}/history"
 
 
-def _page_token(value: str) -> bytes | None:
-    if not value:
+def _sign_page(settings: AppSettings, token: bytes | None) -> str | None:
+    """Temporal's page token, with an HMAC so that only tokens we handed out go back to
+    Temporal (an edited one would make the server retry and fail instead of answering)."""
+    if not token:
         return None
+    raw = base64.urlsafe_b64encode(token).decode().rstrip("=")
+    return f"{keyed_hmac(settings.SECRET_KEY.get_secret_value(), 'console-page', raw)}.{raw}"
+
+
+def _page_token(settings: AppSettings, value: str) -> bytes | None:
+    mac, _, raw = value.partition(".")
+    if not raw or not same(
+        mac, keyed_hmac(settings.SECRET_KEY.get_secret_value(), "console-page", raw)
+    ):
+        return None  # none, or not ours: the first page
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
     except (binascii.Error, ValueError):
         return None
 
@@ -139,11 +153,7 @@ async def list_page(
     }
     try:
         client = await _client(request)
-        token_in = _page_token(q.get("page", ""))
-        listing = client.list_workflows(
-            query, page_size=PAGE_SIZE, next_page_token=token_in, rpc_timeout=RPC
-        )
-        await listing.fetch_next_page()
+        listing = await _page(client, query, _page_token(settings, q.get("page", "")))
     except (TemporalAway, RPCError) as exc:
         message = exc.message if isinstance(exc, TemporalAway) else "Temporal did not answer."
         context["away"] = message
@@ -158,9 +168,17 @@ async def list_page(
             **context,
             "schedules": described,
             "rows": [_row(w) for w in executions],
-            "next_page": base64.urlsafe_b64encode(token).decode().rstrip("=") if token else None,
+            "next_page": _sign_page(settings, token),
         },
     )
+
+
+async def _page(client: Client, query: str, token: bytes | None) -> WorkflowExecutionAsyncIterator:
+    listing = client.list_workflows(
+        query, page_size=PAGE_SIZE, next_page_token=token, rpc_timeout=RPC
+    )
+    await listing.fetch_next_page()
+    return listing
 
 
 def _row(w: WorkflowExecution) -> dict[str, Any]:
@@ -189,8 +207,8 @@ async def _schedule_info(client: Client, entry: dict[str, Any]) -> dict[str, Any
         described = await client.get_schedule_handle(entry["row"].schedule_id).describe(
             rpc_timeout=RPC
         )
-    except RPCError:
-        return {**entry, "found": False}
+    except RPCError as exc:  # missing only when Temporal says so; else we do not know
+        return {**entry, "found": False if exc.status == RPCStatusCode.NOT_FOUND else None}
     next_times = list(described.info.next_action_times[:3])
     return {**entry, "found": True, "paused": described.schedule.state.paused, "next": next_times}
 
@@ -233,7 +251,10 @@ async def detail(
         state = await handle.query("state", rpc_timeout=timedelta(seconds=3))
     except Exception as exc:  # no worker, a failed task, an old run past retention
         state_error = _query_problem(exc)
-    history = await handle.fetch_history(rpc_timeout=RPC)
+    try:
+        history = await handle.fetch_history(rpc_timeout=RPC)
+    except RPCError:
+        raise TemporalAway("Temporal did not send the history. Try again in a moment.") from None
     steps, cut = readable(history.events, described.raw_description.pending_activities)
     run_key = described.typed_search_attributes.get(SCHEDULED_BY) or described.id
     row = await workflow_console.run_row(uow, run_key)

@@ -65,8 +65,9 @@ class TaskCreate(TaskDue):
     )
     key: str | None = Field(
         default=None,
-        max_length=500,
-        description="A business key: the same key twice returns the first task (200)",
+        max_length=150,
+        description="Your idempotency key: the same key twice (from you) returns the first "
+        "task with 200",
     )
 
 

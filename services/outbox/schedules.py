@@ -104,14 +104,22 @@ async def upsert_for(uow: UnitOfWork, client: Client, key: str) -> bool:
     return True
 
 
-async def ensure_all(client: Client, sessionmaker: SessionMaker) -> int:
-    """Every registered schedule of every practice; returns how many were ensured."""
+async def ensure_all(client: Client, sessionmaker: SessionMaker) -> tuple[int, int]:
+    """Every registered schedule of every practice: (ensured, failed). One practice that
+    cannot be ensured (say, a time zone the server does not know) is logged and skipped;
+    it does not keep the others from being repaired."""
     async with sessionmaker() as session, session.begin():
         practice_ids = await cross_practice.all_practice_ids(session)
-    ensured = 0
+    ensured = failed = 0
     for practice_id in practice_ids:
-        async with unit_of_work(sessionmaker, practice_id) as uow:
-            for defn in schedules.REGISTRY:
-                if await upsert_for(uow, client, defn.key):
-                    ensured += 1
-    return ensured
+        for defn in schedules.REGISTRY:
+            try:
+                async with unit_of_work(sessionmaker, practice_id) as uow:
+                    ensured += await upsert_for(uow, client, defn.key)
+            except Exception as exc:
+                failed += 1
+                log.warning(
+                    "schedule %s of practice %s not ensured (%s)",
+                    defn.key, practice_id, type(exc).__name__,
+                )  # fmt: skip
+    return ensured, failed

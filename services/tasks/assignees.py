@@ -25,14 +25,19 @@ from services.tasks.kinds import KINDS, Routing, TaskKind
 
 
 async def active_staff_ids(uow: UnitOfWork, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The active ones, share-locked until the transaction ends: a deactivation running at
+    the same time waits, or has committed and they are not active (so no task is handed
+    to someone whose open tasks were just moved away)."""
     if not ids:
         return set()
     rows = await uow.session.scalars(
-        select(StaffMember.id).where(
+        select(StaffMember.id)
+        .where(
             StaffMember.practice_id == uow.practice_id,
             StaffMember.id.in_(ids),
             StaffMember.status == StaffStatus.active,
         )
+        .with_for_update(read=True)
     )
     return set(rows)
 

@@ -2,7 +2,8 @@
 workflows' activities (trusted); these functions keep the task's own rules.
 
 - Opening is idempotent per business key: the same key twice returns the first task,
-  whatever its status (a workflow re-running a step opens nothing new).
+  whatever its status (a workflow re-running a step opens nothing new). A staff member's
+  keys are namespaced to them (`staff:<id>:<key>`); workflows use plain business keys.
 - A task has exactly one opener: a staff member, or a workflow (by workflow id). Tasks a
   workflow opened are followed up by that workflow, not by the AttentionSweep; the
   workflow closes its own task when the condition clears (`resolve_by_key`).
@@ -27,6 +28,9 @@ from services.tasks.kinds import SubjectType, TaskKind
 
 TITLE_MAX = 200
 NOTE_MAX = 2000
+# Due times a practice means (a typo like year 9999 is refused, not stored: Python's
+# datetime could not even hold it in every time zone).
+DUE_YEARS = (2000, 2099)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,20 @@ def clean_title(value: str) -> str:
     return title
 
 
+def checked_due(due_at: datetime | None) -> datetime | None:
+    if due_at is None:
+        return None
+    if due_at.tzinfo is None:
+        raise ValueError("due times carry their zone")
+    # (+1: a day due on 31 December 2099 ends at midnight, in 2100)
+    if not DUE_YEARS[0] <= due_at.year <= DUE_YEARS[1] + 1:
+        raise InvalidInput(
+            "The due time is out of range",
+            field_errors={"due_at": f"Choose a moment between {DUE_YEARS[0]} and {DUE_YEARS[1]}."},
+        )
+    return due_at
+
+
 def clean_note(value: str | None, *, required: bool = False) -> str | None:
     note = (value or "").strip()
     if len(note) > NOTE_MAX:
@@ -91,8 +109,12 @@ async def open_task(
         raise ValueError("a task has exactly one opener")
     title = clean_title(data.title)
     key = data.business_key.strip() if data.business_key else None
-    if key is not None and not 1 <= len(key) <= 200:
-        raise InvalidInput("The key is too long", field_errors={"key": "Use 1–200 characters."})
+    if key is not None and not 1 <= len(key) <= 150:
+        raise InvalidInput("The key is too long", field_errors={"key": "Use 1–150 characters."})
+    if key is not None and data.opener.staff_id is not None:
+        # A person's keys live in their own namespace: nobody can take a key a workflow
+        # will use (or learn that a colleague's task exists by colliding with it).
+        key = f"staff:{data.opener.staff_id}:{key}"
     if key is not None:
         existing = await by_key(uow, key)
         if existing is not None:
@@ -108,7 +130,7 @@ async def open_task(
         "id": uuid.uuid4(), "practice_id": uow.practice_id, "kind": data.kind, "title": title,
         "subject_type": data.subject[0] if data.subject else None,
         "subject_id": data.subject[1] if data.subject else None,
-        "assignee_id": assignee, "due_at": data.due_at,
+        "assignee_id": assignee, "due_at": checked_due(data.due_at),
         "due_all_day": data.due_all_day and data.due_at is not None,
         "status": TaskStatus.open, "opened_by_staff_id": data.opener.staff_id,
         "opened_by_workflow_id": data.opener.workflow_id, "business_key": key,
@@ -133,12 +155,15 @@ async def by_key(uow: UnitOfWork, key: str) -> Task | None:
     return task
 
 
-async def get_task(uow: UnitOfWork, task_id: uuid.UUID) -> Task:
-    task = await uow.session.scalar(
+async def get_task(uow: UnitOfWork, task_id: uuid.UUID, *, for_update: bool = False) -> Task:
+    """`for_update` locks the row for a change (two people closing or editing one task
+    at once go one after the other, the second seeing the first's result)."""
+    query = (
         select(Task)
         .where(Task.practice_id == uow.practice_id, Task.id == task_id)
         .execution_options(populate_existing=True)
     )
+    task = await uow.session.scalar(query.with_for_update() if for_update else query)
     if task is None:
         raise NotFound("No such task")
     return task
@@ -165,7 +190,7 @@ async def edit(
     if task.owned_by_workflow:
         raise Conflict("A workflow opened this task: reassign, resolve or dismiss it instead.")
     task.title = clean_title(title)
-    task.due_at = due_at
+    task.due_at = checked_due(due_at)
     task.due_all_day = due_all_day and due_at is not None
     task.updated_at = now
     await uow.session.flush()
@@ -208,13 +233,15 @@ async def resolve_by_key(
     uow: UnitOfWork, key: str, *, workflow_id: str, now: datetime, note: str | None = None
 ) -> bool:
     """A workflow closes its own task when the condition clears (intake completed closes
-    "intake overdue"). Idempotent: False when there is no open task under the key."""
+    "intake overdue"). Idempotent: False when there is no open task under the key that a
+    workflow opened."""
     result = await uow.session.execute(
         update(Task)
         .where(
             Task.practice_id == uow.practice_id,
             Task.business_key == key,
             Task.status == TaskStatus.open,
+            Task.opened_by_workflow_id.is_not(None),
         )
         .values(
             status=TaskStatus.done,

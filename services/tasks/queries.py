@@ -119,8 +119,10 @@ async def count_tasks(uow: UnitOfWork, actor: Actor, now: datetime) -> TaskCount
     return TaskCounts(*(int(v or 0) for v in row))
 
 
-async def visible_task(uow: UnitOfWork, actor: Actor, task_id: uuid.UUID) -> Task:
-    task = await get_task(uow, task_id)  # another practice's id: 404
+async def visible_task(
+    uow: UnitOfWork, actor: Actor, task_id: uuid.UUID, *, for_update: bool = False
+) -> Task:
+    task = await get_task(uow, task_id, for_update=for_update)  # another practice's id: 404
     holders = TaskHolders(task.assignee_id, task.opened_by_staff_id)
     if not can(actor, Action.see_task, holders):
         raise NotFound("No such task")

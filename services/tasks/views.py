@@ -13,6 +13,7 @@ from core.errors import InvalidInput
 from models.orm.staff import StaffMember
 from models.orm.task import Task
 from models.schemas.task import TaskDue, TaskRead
+from services.tasks.commands import DUE_YEARS
 from services.tasks.kinds import label
 
 
@@ -50,6 +51,11 @@ def resolve_due(due: TaskDue, tz: str) -> tuple[datetime | None, bool]:
 
 
 def end_of_day(day: date, tz: str) -> datetime:
+    if not DUE_YEARS[0] <= day.year <= DUE_YEARS[1]:
+        raise InvalidInput(
+            "The due day is out of range",
+            field_errors={"due_date": f"Choose a day between {DUE_YEARS[0]} and {DUE_YEARS[1]}."},
+        )
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz))
 
 

@@ -18,6 +18,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.staff import workflows as console
 from core.db import SessionMaker, unit_of_work
 from core.settings import Settings
 from models.contracts.welcome import practice_welcome_id
@@ -28,6 +29,7 @@ from tests.auth.helpers import sign_in
 from tests.fixtures.app import client_for, settings_for
 from tests.fixtures.db import Database
 from tests.fixtures.factories import Team
+from tests.fixtures.temporal import FixedClient
 
 
 @pytest.fixture
@@ -82,6 +84,8 @@ class TestConsole:
             assert ours_id not in done.text
             odd = await client.get("/app/workflows?type=x' OR '1'='1&status=nope")
             assert odd.status_code == 200 and ours_id in odd.text  # unknown values: no filter
+            forged = await client.get("/app/workflows?page=bm90LWEtdG9rZW4")
+            assert forged.status_code == 200 and ours_id in forged.text  # back to page one
 
             detail = await client.get(f"/app/workflows/{quote(ours_id, safe='')}")
             assert detail.status_code == 200
@@ -112,21 +116,34 @@ class TestConsole:
             ).fetchone() == (0,)
 
     async def test_cancel_is_a_domain_command_that_workflow_runs_follows(
-        self, app: FastAPI, running: None, ours: Team, db: Database, dev_env: WorkflowEnvironment
-    ) -> None:
+        self, app: FastAPI, running: None, ours: Team, db: Database, dev_env: WorkflowEnvironment,
+        sessionmaker: SessionMaker,
+    ) -> None:  # fmt: skip
         ours_id = practice_welcome_id(ours.practice.id)
         run_id = (await dev_env.client.get_workflow_handle(ours_id).describe()).run_id
+        held: list[object] = []
+
+        async def hold(practice_id: object, command_id: object) -> None:
+            held.append(command_id)  # as if Temporal were away right after the commit
+
+        app.state.relay.relay_soon = hold
         async with client_for(app) as client:
             await sign_in(client, ours.owner.email)
             response = await client.post(
                 f"/app/workflows/{ours_id}/cancel", data={"run_id": run_id}
             )
             assert response.status_code == 303
-            with db.owner() as owner:  # the request itself: recorded before Temporal hears
+            with db.owner() as owner:  # the request is recorded before Temporal hears of it
                 step = owner.execute(
-                    "SELECT step FROM workflow_runs WHERE workflow_id = %s", (ours_id,)
+                    "SELECT status, step FROM workflow_runs WHERE workflow_id = %s", (ours_id,)
                 ).fetchone()
-            assert step in (("cancel_requested",), ("cancelled",))
+                command = owner.execute(
+                    "SELECT status, args->>'run_id' FROM workflow_outbox WHERE command = 'cancel'"
+                ).fetchone()
+            assert step == ("running", "cancel_requested")
+            assert command == ("pending", run_id) and len(held) == 1
+            # the sweeper delivers it; the workflow's own cancellation path closes the run
+            assert await OutboxRelay(FixedClient(dev_env.client), sessionmaker).sweep() >= 1
 
             def row() -> tuple[Any, ...] | None:
                 with db.owner() as owner:
@@ -146,6 +163,26 @@ class TestConsole:
             assert again.status_code == 409  # not running any more
             page = text((await client.get(f"/app/workflows/{ours_id}?run_id={run_id}")).text)
             assert "Cancellation requested" in page and "Cancelled" in page
+
+    async def test_pages_follow_temporals_own_page_tokens(
+        self, app: FastAPI, running: None, ours: Team, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(console, "PAGE_SIZE", 1)
+        async with client_for(app) as client:
+            await sign_in(client, ours.owner.email)
+
+            async def two_runs() -> bool:  # PracticeWelcome and its MailDispatch
+                page = await client.get("/app/workflows?type=MailDispatch")
+                return "mail-dispatch-" in page.text
+
+            await until(two_runs)
+            first = await client.get("/app/workflows")
+            ids = set(re.findall(r'<code class="wid">([^<]+)</code>', first.text))
+            marker = re.search(r"page=([A-Za-z0-9_.\-]+)", first.text)
+            assert len(ids) == 1 and marker is not None
+            second = await client.get(f"/app/workflows?page={marker.group(1)}")
+            more = set(re.findall(r'<code class="wid">([^<]+)</code>', second.text))
+            assert len(more) == 1 and more != ids
 
 
 class TestWhoMayUseIt:

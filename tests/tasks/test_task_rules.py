@@ -182,6 +182,21 @@ class TestHandling:
                 "Client paid at the desk",
             )
 
+    async def test_a_persons_key_cannot_take_a_workflows(
+        self, sessionmaker: SessionMaker, ours: Team
+    ) -> None:
+        squatter = await open_for(sessionmaker, ours, "Mine", assignee=ours.associate.id,
+                                  opener=ours.associate.id, key="intake-overdue:10")  # fmt: skip
+        real = await open_for(sessionmaker, ours, "Intake overdue", assignee=None,
+                              workflow_id="intake-10", kind=TaskKind.intake_overdue,
+                              key="intake-overdue:10")  # fmt: skip
+        assert real != squatter
+        async with unit_of_work(sessionmaker, ours.practice.id) as uow:
+            assert await commands.resolve_by_key(uow, "intake-overdue:10",
+                                                 workflow_id="intake-10", now=NOW)  # fmt: skip
+            assert (await commands.get_task(uow, squatter)).status == "open"
+            assert (await commands.get_task(uow, real)).status == "done"
+
     async def test_a_workflow_closes_its_own_task_once(
         self, sessionmaker: SessionMaker, ours: Team
     ) -> None:

@@ -55,7 +55,11 @@ class TestCreate:
             again = await client.post("/api/v1/tasks", json={**body, "title": "Twice"})
             assert again.status_code == 200
             assert again.json()["id"] == task["id"]
-        assert count_tasks(db) == 1
+        async with signed_in(app, ours.associate.email) as other:
+            # the same key from someone else is their own key: a task of their own
+            theirs = await other.post("/api/v1/tasks", json={**body, "title": "Mine"})
+            assert theirs.status_code == 201 and theirs.json()["id"] != task["id"]
+        assert count_tasks(db) == 2
 
     async def test_bad_input_is_a_problem_and_writes_nothing(
         self, app: FastAPI, ours: Team, db: Database
@@ -69,6 +73,9 @@ class TestCreate:
                  "due_date"),
                 ({"title": "x", "assignee_id": str(uuid.uuid4())}, "assignee_id"),
                 ({"title": "x", "due_date": "31/12/2026"}, "due_date"),
+                ({"title": "x", "due_date": "9999-12-31"}, "due_date"),  # no overflow: a 422
+                ({"title": "x", "due_at": "9999-12-31T23:00:00-05:00"}, "due_at"),
+                ({"title": "x", "due_at": "0001-01-01T01:00:00+05:00"}, "due_at"),
             ]  # fmt: skip
             for body, field in cases:
                 response = await client.post("/api/v1/tasks", json=body)

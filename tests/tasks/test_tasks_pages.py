@@ -72,6 +72,10 @@ class TestForms:
                                                     "due_time": "09:00"})  # fmt: skip
             assert bad.status_code == 422
             assert 'id="e-title"' in bad.text  # the message sits beside the field
+            for day, at in (("9999-12-31", ""), ("9999-12-31", "10:00"), ("1899-01-01", "")):
+                odd = await client.post("/tasks", data={"title": "Far away", "kind": "follow_up",
+                                                        "due_date": day, "due_time": at})  # fmt: skip
+                assert odd.status_code == 422 and 'id="e-due_date"' in odd.text, (day, at)
             with db.owner() as owner:
                 assert owner.execute("SELECT count(*) FROM tasks").fetchone() == (0,)
             made = await client.post("/tasks", data={

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.db import SessionMaker, unit_of_work
+from services.outbox import schedules as outbox_schedules
 from services.outbox.relay import OutboxRelay
 from services.practice_settings import update_profile
 from services.practices import get_practice
@@ -117,6 +118,19 @@ class TestEnsure:
             await handles[a.id].describe()
         await start_worker_until_ensured()
         assert (await handles[a.id].describe()).schedule.spec.time_zone_name == "America/Chicago"
+
+    async def test_a_practice_that_cannot_be_ensured_does_not_block_the_others(
+        self, dev_env: WorkflowEnvironment, db: Database, sessionmaker: SessionMaker
+    ) -> None:
+        broken = await make_practice(sessionmaker, timezone="America/Chicago")
+        fine = await make_practice(sessionmaker, timezone="Europe/Lisbon")
+        with db.owner() as owner:  # a zone Temporal does not know (a restored old row, say)
+            owner.execute("UPDATE practices SET timezone = 'Mars/Olympus_Mons' WHERE id = %s",
+                          (broken.id,))  # fmt: skip
+        ensured, failed = await outbox_schedules.ensure_all(dev_env.client, sessionmaker)
+        assert (ensured, failed) == (1, 1)
+        fine_schedule = dev_env.client.get_schedule_handle(ATTENTION_SWEEP.schedule_id(fine.id))
+        assert (await fine_schedule.describe()).schedule.spec.time_zone_name == "Europe/Lisbon"
 
 
 class TestTimeZone:
