@@ -34,8 +34,12 @@ async def test_a_worker_with_nothing_registered_refuses_to_start(
     empty = {queue: QueueRegistrations() for queue in TaskQueue}
     with pytest.raises(NothingRegistered):
         build_workers(dev_env.client, empty)
-    only_default = build_workers(dev_env.client, build_registrations(Deps(sessionmaker)))
-    assert [w.task_queue for w in only_default] == ["default"]  # stripe and bulk are empty
+    # (a prefixed queue: a built worker stays registered with the client, and must not
+    # collide with the `default` workers later tests run on this dev server)
+    only_default = build_workers(
+        dev_env.client, build_registrations(Deps(sessionmaker)), task_queue_prefix="probe-"
+    )
+    assert [w.task_queue for w in only_default] == ["probe-default"]  # stripe, bulk: empty
 
 
 async def test_the_worker_serves_sweeps_and_stops_cleanly(
