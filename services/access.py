@@ -34,6 +34,13 @@ class Action(StrEnum):
     use_tasks = "use_tasks"  # the Needs-attention dashboard (each task is checked by see_task)
     see_task = "see_task"  # resource: a TaskHolders (assignee, opener); also managing it
     use_workflow_console = "use_workflow_console"  # the operators' view of executions
+    create_case = "create_case"  # resource: the primary provider's staff id
+    see_case = "see_case"  # resource: a CaseReach (the viewer's grants on that case)
+    change_case = "change_case"  # details, participants, relationships of its people
+    see_clinical = "see_clinical"  # diagnoses (notes later): never admins
+    change_clinical = "change_clinical"
+    see_case_billing = "see_case_billing"  # who pays (invoices later): not supervision alone
+    change_case_billing = "change_case_billing"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,32 @@ class TaskHolders:
 
     assignee_id: uuid.UUID
     opened_by_staff_id: uuid.UUID | None = None
+
+
+class CaseGrant(StrEnum):
+    """Why a viewer reaches a case (decisions.md "Who sees what")."""
+
+    owner = "owner"
+    own = "own"  # primary provider (appointments add to it)
+    supervision = "supervision"  # case supervisor, or supervisor of the associate who has it
+    acting_for = "acting_for"  # an admin working for a provider who has it
+
+
+@dataclass(frozen=True)
+class CaseReach:
+    """The viewer's grants on one case, for `can(actor, Action.see_case, …)`."""
+
+    grants: frozenset[CaseGrant]
+
+
+_CASE_ACTIONS: dict[str, frozenset[CaseGrant]] = {
+    "see_case": frozenset(CaseGrant),
+    "change_case": frozenset({CaseGrant.owner, CaseGrant.own, CaseGrant.acting_for}),
+    "see_clinical": frozenset({CaseGrant.owner, CaseGrant.own, CaseGrant.supervision}),
+    "change_clinical": frozenset({CaseGrant.owner, CaseGrant.own}),
+    "see_case_billing": frozenset({CaseGrant.owner, CaseGrant.own, CaseGrant.acting_for}),
+    "change_case_billing": frozenset({CaseGrant.owner, CaseGrant.own, CaseGrant.acting_for}),
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +110,16 @@ def can(actor: Actor, action: Action, resource: object | None = None) -> bool:
         Action.use_tasks,
     ):
         return True
+    if action.value in _CASE_ACTIONS:
+        return isinstance(resource, CaseReach) and bool(
+            resource.grants & _CASE_ACTIONS[action.value]
+        )
+    if action is Action.create_case:
+        return isinstance(resource, uuid.UUID) and (
+            actor.is_owner
+            or (not actor.is_admin and resource == actor.staff_id)
+            or (actor.is_admin and resource == actor.acting_for_id)
+        )
     if action is Action.see_task:
         return isinstance(resource, TaskHolders) and sees_task(actor, resource)
     if action is Action.read_file:
@@ -137,3 +180,38 @@ def sees_task(viewer: Actor, task: TaskHolders) -> bool:
     if task.opened_by_staff_id is not None and task.opened_by_staff_id == viewer.staff_id:
         return True
     return staff_reach(viewer, task.assignee_id)
+
+
+# The reasons that make a case the provider's own (decisions.md: "own case" = primary
+# provider or an appointment in it); an admin acting for a provider sees those, not the
+# cases the provider only supervises.
+OWN_CASE_REASONS = frozenset({"primary_provider", "appointment"})
+
+
+def case_scope(viewer: Actor) -> frozenset[uuid.UUID] | None:
+    """The staff ids whose `case_access` rows open a case to `viewer`; None means every case.
+
+    Providers and associates: themselves and the associates they supervise. Admins: only the
+    provider they are working for right now (acting-for is an explicit, audited context;
+    an admin working as themselves sees no client records). Owners: everything."""
+    if viewer.is_owner:
+        return None
+    if viewer.is_admin:
+        return frozenset({viewer.acting_for_id}) if viewer.acting_for_id else frozenset()
+    return frozenset({viewer.staff_id}) | viewer.supervisees
+
+
+def case_grants(viewer: Actor, rows: list[tuple[uuid.UUID, str]]) -> CaseReach:
+    """The viewer's grants on a case from its `case_access` rows (staff id, reason)."""
+    if viewer.is_owner:
+        return CaseReach(frozenset({CaseGrant.owner}))
+    grants: set[CaseGrant] = set()
+    for staff_id, reason in rows:
+        if viewer.is_admin:
+            if staff_id == viewer.acting_for_id and reason in OWN_CASE_REASONS:
+                grants.add(CaseGrant.acting_for)
+        elif staff_id == viewer.staff_id:
+            grants.add(CaseGrant.supervision if reason == "case_supervisor" else CaseGrant.own)
+        elif staff_id in viewer.supervisees:
+            grants.add(CaseGrant.supervision)
+    return CaseReach(frozenset(grants))

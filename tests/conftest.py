@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.smtp",
     "tests.fixtures.tasks",
+    "tests.fixtures.cases",
 ]

@@ -1,6 +1,29 @@
 """Every ORM module, imported so `Base.metadata` is complete (alembic, tests)."""
 
-from models.orm import audit, blob, identity, mail, practice, staff, task, workflow
+from models.orm import (
+    audit,
+    blob,
+    case,
+    identity,
+    mail,
+    person,
+    practice,
+    staff,
+    task,
+    workflow,
+)
 from models.orm.base import Base
 
-__all__ = ["Base", "audit", "blob", "identity", "mail", "practice", "staff", "task", "workflow"]
+__all__ = [
+    "Base",
+    "audit",
+    "blob",
+    "case",
+    "identity",
+    "mail",
+    "person",
+    "practice",
+    "staff",
+    "task",
+    "workflow",
+]

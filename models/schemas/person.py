@@ -1,0 +1,72 @@
+"""What a person's form and the JSON API send about a person (all text, checked by
+`services.people.fields`), and what they read back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PersonIn(BaseModel):
+    """Every field optional text; `clean_person` says which are required and why."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    first_name: str = Field(default="", max_length=200)
+    middle_name: str | None = Field(default=None, max_length=200)
+    last_name: str = Field(default="", max_length=200)
+    preferred_name: str | None = Field(default=None, max_length=200)
+    date_of_birth: str | None = Field(default=None, max_length=20, description="YYYY-MM-DD")
+    pronouns: str | None = Field(default=None, max_length=60)
+    email: str | None = Field(default=None, max_length=320)
+    phone_mobile: str | None = Field(default=None, max_length=40)
+    phone_home: str | None = Field(default=None, max_length=40)
+    phone_work: str | None = Field(default=None, max_length=40)
+    preferred_contact: str | None = Field(default=None, description="email, mobile, home, work")
+    ok_to_email: bool = True
+    ok_to_text: bool = False
+    ok_to_voicemail: bool = False
+    address_line1: str | None = Field(default=None, max_length=300)
+    address_line2: str | None = Field(default=None, max_length=300)
+    city: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2, description="ISO 3166 alpha-2")
+    timezone: str | None = Field(default=None, max_length=64)
+    insurance_payer: str | None = Field(default=None, max_length=200)
+    insurance_member_id: str | None = Field(default=None, max_length=60)
+    contact_type: str | None = None
+    lifecycle: str | None = None
+
+
+class PersonRead(BaseModel):
+    id: uuid.UUID
+    display_name: str
+    first_name: str
+    middle_name: str | None
+    last_name: str
+    preferred_name: str | None
+    date_of_birth: date | None
+    pronouns: str | None
+    email: str | None
+    phone_mobile: str | None
+    phone_home: str | None
+    phone_work: str | None
+    preferred_contact: str
+    ok_to_email: bool
+    ok_to_text: bool
+    ok_to_voicemail: bool
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+    country: str
+    timezone: str | None
+    insurance_payer: str | None
+    insurance_member_id: str | None
+    contact_type: str
+    lifecycle: str
+    list_status: str = Field(description="active, prospect, archived or contact (CLI-2)")

@@ -1,0 +1,1 @@
+"""Cases: the unit appointments, notes, billing, portal access and messages hang on."""

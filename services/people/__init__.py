@@ -1,0 +1,1 @@
+"""People: clients and contacts (not logins), organizations, relationships and helpers."""

@@ -1,0 +1,209 @@
+"""The summary's shape, its contributors and how they are run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select
+
+from core.db import UnitOfWork
+from models.orm.case import Case, Participant
+from models.orm.person import Person, PersonHelper, Verification
+from models.orm.task import Task, TaskStatus
+from services.access import Action, Actor, CaseReach, TaskHolders, can, sees_task
+from services.cases.payers import FULL_SHARE, payers_of
+from services.people.lifecycle import label as lifecycle_label
+from services.people.lifecycle import list_status
+from services.tasks.kinds import SubjectType
+from services.tasks.kinds import label as task_label
+
+
+@dataclass(frozen=True)
+class State:
+    key: str  # ready_to_schedule, needs_attention, intake_incomplete, payment_method_missing …
+    label: str
+    next_step: str
+    priority: int  # lower is more urgent
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    label: str
+    done: bool | None  # None: not known yet (its capability arrives with later work)
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    label: str
+    href: str | None
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class LifecycleLine:
+    person_id: uuid.UUID
+    name: str
+    label: str
+    list_status: str
+
+
+@dataclass
+class Summary:
+    lifecycle: list[LifecycleLine] = field(default_factory=list)
+    states: list[State] = field(default_factory=list)
+    checklist: list[ChecklistItem] = field(default_factory=list)
+    billing: list[str] | None = None  # None: the viewer may not see billing
+    attention: list[AttentionItem] = field(default_factory=list)
+
+    @property
+    def next_step(self) -> str | None:
+        if not self.states:
+            return None
+        return min(self.states, key=lambda s: s.priority).next_step
+
+    def add_state(self, state: State) -> None:
+        if all(s.key != state.key for s in self.states):
+            self.states.append(state)
+
+
+@dataclass(frozen=True)
+class SummaryContext:
+    uow: UnitOfWork
+    actor: Actor
+    case: Case
+    grants: CaseReach
+    participants: list[Participant]
+    people: dict[uuid.UUID, Person]
+    today: date
+    now: datetime
+
+    @property
+    def current(self) -> list[Participant]:
+        return [p for p in self.participants if p.is_current]
+
+
+Contributor = Callable[[SummaryContext, Summary], Awaitable[None]]
+
+
+async def lifecycle(ctx: SummaryContext, summary: Summary) -> None:
+    for part in ctx.current:
+        person = ctx.people[part.person_id]
+        summary.lifecycle.append(
+            LifecycleLine(
+                person.id,
+                person.display_name,
+                lifecycle_label(person.lifecycle),
+                list_status(person.lifecycle),
+            )
+        )
+    waiting = [
+        ctx.people[p.person_id]
+        for p in ctx.current
+        if ctx.people[p.person_id].lifecycle in ("prospect", "intake_pending")
+    ]
+    # Scheduling adds "no appointment yet" to this; until then every prospect is ready.
+    if waiting and ctx.case.is_open:
+        summary.add_state(
+            State("ready_to_schedule", "Ready to schedule", "Schedule a first appointment.", 30)
+        )
+    summary.checklist.append(ChecklistItem("Intake", None))
+    summary.checklist.append(ChecklistItem("Payment method", None))
+    summary.checklist.append(ChecklistItem("First appointment", None))
+
+
+async def attention(ctx: SummaryContext, summary: Summary) -> None:
+    person_ids = [p.person_id for p in ctx.participants]
+    tasks = await ctx.uow.session.scalars(
+        select(Task)
+        .where(
+            Task.practice_id == ctx.actor.practice_id,
+            Task.status == TaskStatus.open,
+            or_(
+                and_(Task.subject_type == SubjectType.case, Task.subject_id == ctx.case.id),
+                and_(Task.subject_type == SubjectType.person, Task.subject_id.in_(person_ids)),
+            ),
+        )
+        .order_by(Task.sort_due, Task.id)
+        .limit(20)
+    )
+    for task in tasks:
+        if not sees_task(ctx.actor, TaskHolders(task.assignee_id, task.opened_by_staff_id)):
+            continue
+        summary.attention.append(
+            AttentionItem(
+                f"{task_label(task.kind)}: {task.title}",
+                f"/tasks/{task.id}",
+                task.overdue_at(ctx.now),
+            )
+        )
+    unverified = await ctx.uow.session.execute(
+        select(PersonHelper.person_id, PersonHelper.helper_person_id).where(
+            PersonHelper.practice_id == ctx.actor.practice_id,
+            PersonHelper.person_id.in_([p.person_id for p in ctx.current]),
+            PersonHelper.verification == Verification.unverified,
+        )
+    )
+    helper_ids = {r.helper_person_id for r in unverified.all()}
+    if helper_ids:
+        names = dict(
+            (
+                await ctx.uow.session.execute(
+                    select(Person.id, Person.first_name).where(
+                        Person.practice_id == ctx.actor.practice_id, Person.id.in_(helper_ids)
+                    )
+                )
+            ).all()
+        )
+        for helper_id in sorted(helper_ids, key=lambda i: names.get(i, "")):
+            summary.attention.append(
+                AttentionItem(
+                    f"Verify representative {names.get(helper_id, '')}".strip(),
+                    f"/people/{helper_id}",
+                )
+            )
+    if summary.attention:
+        summary.add_state(
+            State("needs_attention", "Needs attention", "Work through the open items below.", 10)
+        )
+
+
+async def billing_arrangement(ctx: SummaryContext, summary: Summary) -> None:
+    if not can(ctx.actor, Action.see_case_billing, ctx.grants):
+        return
+    lines: list[str] = []
+    rows = [r for r in await payers_of(ctx.uow, ctx.case.id) if r.payer.in_effect(ctx.today)]
+    for row in rows:
+        covered = (
+            "the whole case"
+            if not row.covers
+            else ", ".join(
+                ctx.people[i].display_name for i in sorted(row.covers, key=str) if i in ctx.people
+            )
+        )
+        share = f"{row.payer.share_bp / 100:g} %"
+        lines.append(f"{row.name} pays {share} for {covered}")
+    uncovered = [
+        ctx.people[p.person_id].display_name
+        for p in ctx.current
+        if sum(r.payer.share_bp for r in rows if not r.covers or p.person_id in r.covers)
+        < FULL_SHARE
+    ]
+    if not rows:
+        lines.append("Each client pays for themselves (no billing contact).")
+    elif uncovered:
+        lines.append("Not assigned to a payer (self-pay): " + ", ".join(uncovered))
+    summary.billing = lines
+
+
+CONTRIBUTORS: list[Contributor] = [lifecycle, attention, billing_arrangement]
+
+
+async def build_summary(ctx: SummaryContext) -> Summary:
+    summary = Summary()
+    for contributor in CONTRIBUTORS:
+        await contributor(ctx, summary)
+    summary.states.sort(key=lambda s: s.priority)
+    return summary
