@@ -5,9 +5,17 @@ supervised by one of them (Jonah), and an admin (Lee) acting for the other (Priy
 set as the billing and intake contact; a Needs-attention list with overdue, upcoming and
 done tasks. Everyone signs in with DEMO_PASSWORD. Like every practice, it starts a
 PracticeWelcome workflow through the outbox (the Getting-started email, a nudge three
-days later) and gets its AttentionSweep schedule. Each later
-capability adds its part here (cases of each kind, a week of appointments, open
-invoices, a running intake) so the product can be clicked through on first run.
+days later) and gets its AttentionSweep schedule.
+
+Cases of every kind, opened by their primary providers through the case services: a dozen
+individual clients in every lifecycle status (one archived, in a closed case), two
+couples (spouses; co-parents), a family whose parent pays for the teenager until the
+18th birthday (the representative left unverified, so the case needs attention), a
+therapy group with a late joiner and an early leaver, an individual consultation, a
+consultation group an organization pays for, and a workshop group; diagnoses on some
+therapy cases, one client in two cases, an emergency contact, and tasks about cases.
+Each later capability adds its part here (a week of appointments, open invoices, a
+running intake) so the product can be clicked through on first run.
 Refused when ENVIRONMENT=production.
 """
 
@@ -15,20 +23,38 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.db import SessionMaker, UnitOfWork, open_unit
 from core.settings import Settings
+from models.orm.case import Case, CaseKind, CoupleLabel, ParticipantRole
+from models.orm.person import ContactType, Lifecycle, OrganizationKind, Person
 from models.orm.staff import StaffRole, StaffStatus
 from models.orm.task import TaskStatus
+from models.schemas.person import PersonIn
 from services import cross_practice
+from services.access import Actor
 from services.auth.passwords import HashingProfile, Passwords
+from services.cases.commands import (
+    CaseOpen,
+    Joiner,
+    add_participant,
+    close_case,
+    end_participation,
+    open_case,
+    participants_of,
+)
+from services.cases.diagnoses import add_diagnosis
+from services.cases.payers import PayerIn, add_payer
+from services.cases.records import load_case, load_person
+from services.people.commands import create_organization, create_person, set_lifecycle
+from services.people.relationships import Scope, add_relationship, set_helper
 from services.practice_settings import settings_of, update_task_settings
 from services.practices import PracticeCreate, create_practice, get_practice
 from services.staff import add_staff_member, grant_acting_for
 from services.tasks.commands import Opener, TaskOpen, close, open_task
-from services.tasks.kinds import TaskKind
+from services.tasks.kinds import SubjectType, TaskKind
 
 DEMO_LINK_NAME = "riverbend"
 DEMO_PASSWORD = "riverbend-demo-2026"
@@ -56,7 +82,8 @@ class SeedRefused(RuntimeError):
     pass
 
 
-# (assignee, opener, kind, title, due: days from today at 17:00 local, or None; done?)
+# (assignee, opener, kind, title, due: days from today at 17:00 local, or None; done?;
+# the demo case it is about (a key of `_seed_cases`), or None). Titles name no client.
 DEMO_TASKS = (
     (
         "jonah",
@@ -65,10 +92,27 @@ DEMO_TASKS = (
         "Return the call about the Thursday 4 pm slot",
         -1,
         False,
+        None,
     ),
-    ("jonah", "jonah", TaskKind.follow_up, "Draft the school letter for review", 2, False),
-    ("sam", "jonah", TaskKind.follow_up, "Finish the group handout", 0, False),
-    ("lee", "owner", TaskKind.billing, "Ask for a new card on file (declined twice)", 1, False),
+    (
+        "jonah",
+        "jonah",
+        TaskKind.follow_up,
+        "Draft the school letter for review",
+        2,
+        False,
+        "family",
+    ),
+    ("sam", "jonah", TaskKind.follow_up, "Finish the group handout", 0, False, "dbt_group"),
+    (
+        "lee",
+        "owner",
+        TaskKind.billing,
+        "Ask for a new card on file (declined twice)",
+        1,
+        False,
+        None,
+    ),
     (
         "lee",
         "lee",
@@ -76,21 +120,269 @@ DEMO_TASKS = (
         "Answer the website inquiry about couples sessions",
         -3,
         False,
+        None,
     ),
-    ("owner", "owner", TaskKind.follow_up, "Renew the practice liability policy", 10, False),
-    ("priya", "priya", TaskKind.follow_up, "Update availability for January", None, False),
-    ("lee", "lee", TaskKind.follow_up, "Order intake folders", -2, True),
+    ("owner", "owner", TaskKind.follow_up, "Renew the practice liability policy", 10, False, None),
+    ("priya", "priya", TaskKind.follow_up, "Update availability for January", None, False, None),
+    ("lee", "lee", TaskKind.follow_up, "Order intake folders", -2, True, None),
 )
 
+# Individual clients, one case each: (clinician, first, last, lifecycle, date of birth,
+# pronouns, days since the case opened, diagnoses). Their mobiles are (312) 555-0101 on,
+# in this order. Ethan's case is closed (he is archived); Daniel is also in a couple case.
+DemoClient = tuple[str, str, str, str, str | None, str | None, int, tuple[str, ...]]
+DEMO_CLIENTS: tuple[DemoClient, ...] = (
+    ("jonah", "Alex", "Morgan", "active", "1991-08-09", "they/them", 120, ("F41.1",)),
+    ("jonah", "Daniel", "Kim", "active", "1984-02-21", "he/him", 90, ("F43.23",)),
+    ("jonah", "Rosa", "Delgado", "intake_pending", None, "she/her", 3, ()),
+    ("priya", "Hannah", "Brooks", "active", "1979-11-30", "she/her", 200, ("F32.1", "F41.1")),
+    ("priya", "Marcus", "Bell", "waitlist", "1996-05-12", None, 12, ()),
+    ("priya", "Aisha", "Rahman", "prospect", None, "she/her", 1, ()),
+    ("priya", "Noah", "Fischer", "active", "2001-03-03", "he/him", 60, ()),
+    ("sam", "Tyler", "Nguyen", "active", "1999-07-25", "he/him", 45, ("F43.23",)),
+    ("sam", "Grace", "Sullivan", "prospect", None, None, 2, ()),
+    ("sam", "Chloe", "Bennett", "intake_pending", "1993-10-02", "she/her", 5, ()),
+    ("owner", "Olivia", "Park", "active", "1987-01-19", "she/her", 300, ()),
+    ("owner", "Ethan", "Ward", "archived", "1975-06-08", "he/him", 400, ()),
+)
+CLOSED_DAYS_AGO = 60  # Ethan's case
 
-async def _seed_tasks(uow: UnitOfWork, ids: dict[str, uuid.UUID], now: datetime) -> None:
+
+def _phone(n: int) -> str:
+    """(312) 555-01xx: valid US numbers set aside for fiction."""
+    return f"(312) 555-{n:04d}"
+
+
+def _person(
+    first: str,
+    last: str,
+    *,
+    phone: int | None,
+    lifecycle: str | None = Lifecycle.active,
+    born: str | None = None,
+    pronouns: str | None = None,
+    domain: str = "example.org",
+    email: bool = True,
+    contact_type: str | None = None,
+) -> PersonIn:
+    return PersonIn(
+        first_name=first,
+        last_name=last,
+        date_of_birth=born,
+        pronouns=pronouns,
+        email=f"{first}.{last}@{domain}".lower() if email else None,
+        phone_mobile=_phone(phone) if phone is not None else None,
+        ok_to_text=phone is not None,
+        lifecycle=lifecycle,
+        contact_type=contact_type,
+    )
+
+
+def _actor(practice_id: uuid.UUID, ids: dict[str, uuid.UUID], staff: DemoStaff) -> Actor:
+    """The Actor api.auth builds for a demo clinician (Jonah supervises Sam)."""
+    return Actor(
+        staff_id=ids[staff.key],
+        practice_id=practice_id,
+        role=staff.role,
+        display_name=staff.display_name,
+        supervisees=frozenset({ids["sam"]}) if staff.key == "jonah" else frozenset(),
+    )
+
+
+async def _open(
+    uow: UnitOfWork, actor: Actor, data: CaseOpen, today: date
+) -> tuple[Case, list[Person]]:
+    """Opens the case as `actor`; the case and its people, in the order they joined."""
+    case = await open_case(uow, actor, data, today)
+    people = [
+        await load_person(uow, actor, p.person_id) for p in await participants_of(uow, case.id)
+    ]
+    return case, people
+
+
+def _teen_birthday(today: date) -> date:
+    """A date of birth that makes a child 15 today (the 14th of a month, never 29 Feb)."""
+    back = today - timedelta(days=150)
+    return date(back.year - 15, back.month, 14)
+
+
+async def _seed_cases(
+    uow: UnitOfWork, ids: dict[str, uuid.UUID], today: date
+) -> dict[str, uuid.UUID]:
+    """Cases of every kind, each opened by its primary provider (an associate's case gets
+    the supervisor by default). Returns the case ids by key, for the tasks about them."""
+    practice = await get_practice(uow)
+    actors = {
+        s.key: _actor(practice.id, ids, s) for s in DEMO_STAFF if s.role is not StaffRole.admin
+    }
+    cases: dict[str, uuid.UUID] = {}
+
+    def opening(
+        clinician: str,
+        kind: CaseKind,
+        days_ago: int,
+        *joiners: Joiner,
+        name: str | None = None,
+        label: CoupleLabel | None = None,
+        identified: int | None = None,
+    ) -> CaseOpen:
+        return CaseOpen(
+            kind=kind,
+            primary_provider_id=ids[clinician],
+            participants=list(joiners),
+            name=name,
+            relationship_label=label,
+            identified_index=identified,
+            opened_on=today - timedelta(days=days_ago),
+        )
+
+    async def diagnose(case: Case, person: Person, code: str) -> None:
+        start = min(case.opened_on + timedelta(days=14), today)
+        await add_diagnosis(uow, case, person_id=person.id, code=code, rank=None, active_from=start)
+
+    # Individual clients in every lifecycle status.
+    clients: dict[str, Person] = {}
+    for n, (clinician, first, last, status, born, pronouns, days, codes) in enumerate(DEMO_CLIENTS):
+        new = _person(
+            first, last, phone=101 + n, lifecycle=status, born=born, pronouns=pronouns,
+            domain="example.org" if n % 2 else "example.com",
+        )  # fmt: skip
+        data = opening(clinician, CaseKind.individual, days, Joiner(person=new))
+        case, [client] = await _open(uow, actors[clinician], data, today)
+        for code in codes:
+            await diagnose(case, client, code)
+        if status == Lifecycle.archived:
+            await close_case(uow, case, today - timedelta(days=CLOSED_DAYS_AGO))
+        key = first.lower()
+        clients[key], cases[key] = client, case.id
+
+    # An emergency contact: a person of contact type Contact, linked by a relationship.
+    jamie = await create_person(
+        uow, _person("Jamie", "Morgan", phone=140, lifecycle=None, pronouns="she/her"),
+        steward_id=ids["jonah"], today=today,
+        contact_type=ContactType.contact, lifecycle=Lifecycle.contact,
+    )  # fmt: skip
+    await add_relationship(uow, clients["alex"], jamie, "sibling", emergency_contact=True)
+
+    # Couples: spouses (Daniel is also Jonah's individual client, and the couple's
+    # identified client), and co-parents seen by the associate, supervised by Jonah.
+    sarah = _person("Sarah", "Kim", phone=113, born="1986-09-14", pronouns="she/her")
+    data = opening(
+        "jonah", CaseKind.couple, 75, Joiner(person_id=clients["daniel"].id), Joiner(person=sarah),
+        label=CoupleLabel.spouses,
+    )  # fmt: skip
+    case, [daniel, wife] = await _open(uow, actors["jonah"], data, today)
+    await add_relationship(uow, daniel, wife, "spouse")
+    await diagnose(case, daniel, "Z63.0")
+    cases["spouses"] = case.id
+
+    marisol = _person("Marisol", "Ortega", phone=114, pronouns="she/her")
+    kevin = _person("Kevin", "Walsh", phone=115, lifecycle=Lifecycle.intake_pending,
+                    domain="example.com")  # fmt: skip
+    data = opening(
+        "sam", CaseKind.couple, 30, Joiner(person=marisol), Joiner(person=kevin),
+        label=CoupleLabel.co_parents,
+    )  # fmt: skip
+    case, [one, other] = await _open(uow, actors["sam"], data, today)
+    await add_relationship(uow, one, other, "co_parent")
+    cases["co_parents"] = case.id
+
+    # A family with a 15-year-old: her mother pays for her until the day before she turns
+    # 18, and is her representative, not verified yet (an attention item on the case).
+    teen_born = _teen_birthday(today)
+    adult_on = date(teen_born.year + 18, teen_born.month, teen_born.day)
+    anjali = _person("Anjali", "Patel", phone=116, born="1981-04-22", pronouns="she/her")
+    vikram = _person("Vikram", "Patel", phone=117, born="1979-12-03", pronouns="he/him")
+    riya = _person("Riya", "Patel", phone=None, born=teen_born.isoformat(), pronouns="she/her",
+                   email=False)  # fmt: skip
+    data = opening(
+        "jonah", CaseKind.family, 50,
+        Joiner(person=anjali, role=ParticipantRole.parent),
+        Joiner(person=vikram, role=ParticipantRole.parent),
+        Joiner(person=riya, role=ParticipantRole.child),
+        identified=2,
+    )  # fmt: skip
+    case, [mother, father, child] = await _open(uow, actors["jonah"], data, today)
+    await add_relationship(uow, child, mother, "parent")
+    await add_relationship(uow, child, father, "parent")
+    await add_relationship(uow, mother, father, "spouse")
+    await set_helper(uow, child, mother, [Scope.representative, Scope.scheduling_helper])
+    case, _ = await load_case(uow, actors["jonah"], case.id, for_update=True)
+    await add_payer(
+        uow, case,
+        PayerIn(person_id=mother.id, covers=[child.id], effective_from=case.opened_on,
+                effective_to=adult_on - timedelta(days=1)),
+        today,
+    )  # fmt: skip
+    await diagnose(case, child, "F41.1")
+    cases["family"] = case.id
+
+    # A therapy group run by the associate: Nina joined four weeks in, Trevor left a week
+    # after that.
+    members = [("Leah", "Goldberg"), ("Omar", "Haddad"), ("Bianca", "Russo"), ("Trevor", "Mills")]
+    data = opening(
+        "sam", CaseKind.therapy_group, 70,
+        *(Joiner(person=_person(f, last, phone=118 + i)) for i, (f, last) in enumerate(members)),
+        name="Tuesday DBT skills",
+    )  # fmt: skip
+    case, group = await _open(uow, actors["sam"], data, today)
+    late = Joiner(person=_person("Nina", "Castillo", phone=122, pronouns="she/her"),
+                  joined_on=case.opened_on + timedelta(days=28))  # fmt: skip
+    await add_participant(uow, actors["sam"], case, late, today)
+    leaver = group[3]
+    await end_participation(uow, case, leaver.id, case.opened_on + timedelta(days=35))
+    await set_lifecycle(uow, leaver, Lifecycle.inactive)
+    cases["dbt_group"] = case.id
+
+    # An individual consultation: a clinician from elsewhere consults the owner.
+    elena = _person("Elena", "Vasquez", phone=130, pronouns="she/her", domain="example.com",
+                    contact_type=ContactType.clinical_consultee)  # fmt: skip
+    data = opening("owner", CaseKind.consultation, 40, Joiner(person=elena))
+    case, _ = await _open(uow, actors["owner"], data, today)
+    cases["consultation"] = case.id
+
+    # A consultation group for a community clinic's clinicians, paid 100 % by the clinic.
+    clinic = await create_organization(
+        uow, name="Lakeshore Community Clinic", kind=OrganizationKind.sponsor,
+        email="billing@lakeshore.example.org", phone=_phone(180),
+        billing_address="1200 W Lakeshore Ave, Chicago, IL 60614",
+    )  # fmt: skip
+    consultees = [("Ruth", "Adler"), ("Samuel", "Osei"), ("Mei", "Lin")]
+    data = opening(
+        "priya", CaseKind.consultation_group, 90,
+        *(Joiner(person=_person(f, last, phone=131 + i)) for i, (f, last) in enumerate(consultees)),
+        name="Lakeshore clinicians' consultation",
+    )  # fmt: skip
+    case, _ = await _open(uow, actors["priya"], data, today)
+    case, _ = await load_case(uow, actors["priya"], case.id, for_update=True)
+    await add_payer(
+        uow, case, PayerIn(organization_id=clinic.id, effective_from=case.opened_on), today
+    )
+    cases["consultation_group"] = case.id
+
+    # A workshop group (no diagnoses or superbills: its capabilities are off).
+    couples = [("Megan", "Howard"), ("Tom", "Howard"), ("Luis", "Romero"), ("Carmen", "Romero")]
+    data = opening(
+        "jonah", CaseKind.workshop_group, 20,
+        *(Joiner(person=_person(f, last, phone=134 + i)) for i, (f, last) in enumerate(couples)),
+        name="Couples communication workshop",
+    )  # fmt: skip
+    case, _ = await _open(uow, actors["jonah"], data, today)
+    cases["workshop"] = case.id
+    return cases
+
+
+async def _seed_tasks(
+    uow: UnitOfWork, ids: dict[str, uuid.UUID], now: datetime, cases: dict[str, uuid.UUID]
+) -> None:
     """A Needs-attention list to click through: some overdue (the first AttentionSweep tick
-    of the day reminds their assignees), some due soon, one done. Lee is the practice's
-    billing and intake contact, so billing and inquiry tasks go to him by default."""
+    of the day reminds their assignees), some due soon, one done; two are about a case, so
+    they show on its Workflow summary. Lee is the practice's billing and intake contact, so
+    billing and inquiry tasks go to him by default."""
     practice = await get_practice(uow)
     await update_task_settings(uow, practice, tasks_contact_id=ids["lee"], task_escalation_hours=48)
     today = now.astimezone(ZoneInfo(practice.timezone)).date()
-    for assignee, opener, kind, title, days, done in DEMO_TASKS:
+    for assignee, opener, kind, title, days, done, about in DEMO_TASKS:
         due = None
         if days is not None:
             due = datetime.combine(
@@ -99,7 +391,8 @@ async def _seed_tasks(uow: UnitOfWork, ids: dict[str, uuid.UUID], now: datetime)
         task, _ = await open_task(
             uow,
             TaskOpen(kind=kind, title=title, opener=Opener(staff_id=ids[opener]),
-                     assignee_id=ids[assignee], due_at=due),
+                     assignee_id=ids[assignee], due_at=due,
+                     subject=(SubjectType.case, cases[about]) if about else None),
             settings_of(practice),
             now,
         )  # fmt: skip
@@ -141,7 +434,10 @@ async def seed_demo(sessionmaker: SessionMaker, settings: Settings) -> bool:
         await grant_acting_for(
             uow, admin_id=ids["lee"], provider_id=ids["priya"], granted_by=ids["owner"], now=now
         )
-        await _seed_tasks(uow, ids, now)
+        practice = await get_practice(uow)
+        today = now.astimezone(ZoneInfo(practice.timezone)).date()
+        cases = await _seed_cases(uow, ids, today)
+        await _seed_tasks(uow, ids, now, cases)
         # create_practice queued the PracticeWelcome start in the outbox: the worker's
         # sweeper relays it, and its Getting-started email lands in the mail outbox.
         await uow.commit()

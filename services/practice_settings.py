@@ -34,6 +34,7 @@ ADMIN_AREA_LABELS = {
     AdminArea.workflow_console: "Workflow console (running processes, history, cancel)",
 }
 ESCALATION_MIN_HOURS, ESCALATION_MAX_HOURS = 1, 336  # an hour to two weeks
+CONSENT_MIN_AGE, CONSENT_MAX_AGE = 12, 21
 
 
 class PracticeSettings(BaseModel):
@@ -48,6 +49,9 @@ class PracticeSettings(BaseModel):
     # after its due time (the assignee got one reminder when it fell due).
     tasks_contact_id: uuid.UUID | None = None
     task_escalation_hours: int = Field(default=48, ge=ESCALATION_MIN_HOURS, le=ESCALATION_MAX_HOURS)
+    # Minors (REL-1, decisions.md "Identities"): below this age a person's portal and billing
+    # are handled by a representative or billing contact; the record shows "minor".
+    minor_age_of_consent: int = Field(default=18, ge=CONSENT_MIN_AGE, le=CONSENT_MAX_AGE)
 
 
 def settings_of(practice: Practice) -> PracticeSettings:
@@ -145,5 +149,17 @@ async def update_task_settings(
     current = settings_of(practice)
     current.tasks_contact_id = tasks_contact_id
     current.task_escalation_hours = task_escalation_hours
+    _store(practice, current)
+    await uow.session.flush()
+
+
+async def update_client_settings(uow: UnitOfWork, practice: Practice, *, minor_age: int) -> None:
+    if not CONSENT_MIN_AGE <= minor_age <= CONSENT_MAX_AGE:
+        message = f"Choose an age from {CONSENT_MIN_AGE} to {CONSENT_MAX_AGE}."
+        raise InvalidInput(
+            "The client settings were not saved", field_errors={"minor_age_of_consent": message}
+        )
+    current = settings_of(practice)
+    current.minor_age_of_consent = minor_age
     _store(practice, current)
     await uow.session.flush()

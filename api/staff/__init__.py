@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
+from api.routes import cases as cases_api
+from api.routes import people as people_api
 from api.routes import tasks as tasks_api
 from api.routes import v1
 from api.staff import (
@@ -28,4 +30,6 @@ STAFF_ROUTERS: list[APIRouter] = [
     workflows.router,
     v1.router,
     tasks_api.router,
+    cases_api.router,
+    people_api.router,
 ]

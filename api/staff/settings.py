@@ -27,6 +27,7 @@ from services.practice_settings import (
     IDLE_MAX,
     IDLE_MIN,
     AdminArea,
+    update_client_settings,
     update_profile,
     update_security,
     update_task_settings,
@@ -141,6 +142,22 @@ async def save_tasks(request: Request, uow: Uow, me: CurrentStaff, audit: Audit)
         context = await _practice_context(uow, me, tasks_errors=exc.field_errors)
         return render(request, "settings/practice.html", context, status=exc.status)
     return redirect(request, "/settings/practice", "Task settings saved.")
+
+
+@router.post("/practice/clients", name="settings.practice_clients")
+async def save_clients(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Response:
+    require(me.actor, Action.manage_practice_profile)
+    form = await read_form(request)
+    audit.subject("practice", [me.practice.id])
+    raw = field(form, "minor_age_of_consent", 10)
+    try:
+        await update_client_settings(
+            uow, me.practice, minor_age=int(raw) if raw.isascii() and raw.isdigit() else -1
+        )
+    except DomainError as exc:
+        context = await _practice_context(uow, me, clients_errors=exc.field_errors)
+        return render(request, "settings/practice.html", context, status=exc.status)
+    return redirect(request, "/settings/practice", "Client settings saved.")
 
 
 def _date(value: str) -> date | None:

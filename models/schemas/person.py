@@ -70,3 +70,47 @@ class PersonRead(BaseModel):
     contact_type: str
     lifecycle: str
     list_status: str = Field(description="active, prospect, archived or contact (CLI-2)")
+
+
+class RelationshipCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    related_person_id: uuid.UUID | None = Field(default=None, description="An existing person")
+    new_person: PersonIn | None = Field(
+        default=None, description="Or a new contact (an emergency contact, usually)"
+    )
+    kind: str = Field(description="What they are to this person: parent, spouse, other …")
+    label: str | None = Field(default=None, max_length=60)
+    emergency_contact: bool = False
+
+
+class RelationshipRead(BaseModel):
+    id: uuid.UUID
+    person_id: uuid.UUID
+    name: str
+    kind: str
+    label: str
+    emergency_contact: bool
+
+
+class HelperSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    helper_person_id: uuid.UUID
+    scopes: list[str] = Field(description="representative, billing_contact, scheduling_helper")
+
+
+class HelperRead(BaseModel):
+    id: uuid.UUID
+    helper_person_id: uuid.UUID
+    name: str
+    scopes: list[str]
+    verification: str
+
+
+class PersonRecordRead(BaseModel):
+    person: PersonRead
+    case_ids: list[uuid.UUID]
+    relationships: list[RelationshipRead]
+    helpers: list[HelperRead]
+    may_change: bool

@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, select, tuple_
 
 from core.db import UnitOfWork
+from core.errors import InvalidInput
 from models.orm.case import Case, CaseKind, CaseStatus, Participant
 from models.orm.person import Person
 from models.orm.staff import StaffMember
@@ -34,7 +35,9 @@ class CaseFilter:
     kind: CaseKind | None = None
     provider_id: uuid.UUID | None = None
     sort: str = "name"
-    after: tuple[str, uuid.UUID] | None = None  # keyset cursor (sort value as text, id)
+    # Keyset cursor: the last case of the previous page, by id only. Its sort mark is read
+    # back from the row, so no name ever travels in a URL.
+    after: uuid.UUID | None = None
     limit: int = 50
 
 
@@ -69,7 +72,7 @@ class CaseRow:
 @dataclass(frozen=True)
 class CasePage:
     rows: list[CaseRow]
-    next_cursor: tuple[str, uuid.UUID] | None
+    next_cursor: uuid.UUID | None
 
 
 def _where(actor: Actor, filt: CaseFilter) -> list[ColumnElement[bool]]:
@@ -91,26 +94,36 @@ def _where(actor: Actor, filt: CaseFilter) -> list[ColumnElement[bool]]:
 async def list_cases(uow: UnitOfWork, actor: Actor, filt: CaseFilter) -> CasePage:
     limit = max(1, min(filt.limit, PAGE_MAX))
     query = select(Case).where(*_where(actor, filt))
+    mark = None
+    if filt.after is not None:
+        mark = (
+            await uow.session.execute(
+                select(Case.sort_name, Case.opened_on, Case.id).where(
+                    Case.practice_id == actor.practice_id, Case.id == filt.after
+                )
+            )
+        ).first()
+        if mark is None:
+            raise InvalidInput(
+                "The page mark is not valid", field_errors={"cursor": "Start from the first page."}
+            )
     if filt.sort == "opened":
-        if filt.after is not None:
-            mark = date.fromisoformat(filt.after[0])
-            query = query.where(tuple_(Case.opened_on, Case.id) < tuple_(mark, filt.after[1]))
+        if mark is not None:
+            query = query.where(tuple_(Case.opened_on, Case.id) < tuple_(mark.opened_on, mark.id))
         query = query.order_by(Case.opened_on.desc(), Case.id.desc())
     elif filt.sort == "-name":
-        if filt.after is not None:
-            query = query.where(tuple_(Case.sort_name, Case.id) < tuple_(*filt.after))
+        if mark is not None:
+            query = query.where(tuple_(Case.sort_name, Case.id) < tuple_(mark.sort_name, mark.id))
         query = query.order_by(Case.sort_name.desc(), Case.id.desc())
     else:
-        if filt.after is not None:
-            query = query.where(tuple_(Case.sort_name, Case.id) > tuple_(*filt.after))
+        if mark is not None:
+            query = query.where(tuple_(Case.sort_name, Case.id) > tuple_(mark.sort_name, mark.id))
         query = query.order_by(Case.sort_name, Case.id)
     cases = list(await uow.session.scalars(query.limit(limit + 1)))
     cursor = None
     if len(cases) > limit:
         cases = cases[:limit]
-        last = cases[-1]
-        mark_text = last.opened_on.isoformat() if filt.sort == "opened" else last.sort_name
-        cursor = (mark_text, last.id)
+        cursor = cases[-1].id
     return CasePage(await case_rows(uow, cases), cursor)
 
 
