@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from api.cookies import read_flash
 from api.csrf import csrf_token
 from services.access import Action, can
+from services.people.fields import pretty_phone
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -32,7 +33,7 @@ def navigation(auth: Any) -> list[NavItem]:
         return []
     items = [
         NavItem("dashboard", "Dashboard", "/dashboard"),
-        NavItem("clients", "Clients", "/clients", available=False),
+        NavItem("clients", "Clients", "/clients"),
         NavItem("calendar", "Calendar", "/calendar", available=False),
         NavItem("billing", "Billing", "/billing", available=False),
         NavItem("tasks", "Tasks", "/tasks"),
@@ -78,6 +79,7 @@ def local_time(value: datetime | None, tz: str = "UTC") -> str:
 
 
 templates.env.filters["local_time"] = local_time
+templates.env.filters["phone"] = pretty_phone
 
 
 def local_iso(value: str | None, tz: str = "UTC") -> str:

@@ -14,10 +14,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import auth, outbox, pages, tasks
+from bench import auth, cases, outbox, pages, tasks
 from bench.harness import BenchDatabase
 
-BENCHMARKS = {"pages": pages.run, "auth": auth.run, "outbox": outbox.run, "tasks": tasks.run}
+BENCHMARKS = {
+    "pages": pages.run,
+    "auth": auth.run,
+    "outbox": outbox.run,
+    "tasks": tasks.run,
+    "cases": cases.run,
+}
 SIZES = {"smoke": 100, "full": 1000}
 
 

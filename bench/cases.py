@@ -27,7 +27,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -197,7 +196,7 @@ SELECT c.id, %(p)s, c.kind,
                    || b.last_name
             WHEN c.kind = 'family' THEN a.last_name || ' family'
             WHEN c.kind = 'therapy_group' THEN (ARRAY['DBT skills', 'Grief support',
-              'Parenting teens', 'Anxiety toolbox', 'Men''s circle'])[1 + c.g %% 5]
+              'Parenting teens', 'Anxiety toolbox', 'Anger management'])[1 + c.g %% 5]
               || ' group ' || c.g
             WHEN c.kind = 'consultation_group' THEN 'Peer consultation ' || c.g
             ELSE 'Weekend workshop ' || c.g END,
@@ -428,6 +427,3 @@ async def run(database: BenchDatabase, n: int) -> list[str]:
         await client.aclose()
         await engine.dispose()
     return lines
-
-
-__all__: list[Any] = ["run"]
