@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from core.db import SessionMaker, unit_of_work
+from core.db import SessionMaker, open_unit, unit_of_work
 from core.errors import InvalidInput
 from models.orm.case import Case, CaseAccess, Participant
 from models.orm.person import Person
@@ -105,11 +105,14 @@ async def test_the_database_refuses_a_broken_shape_at_commit_too(
         sessionmaker, crew, "couple", person("Maya", "Chen"), person("Jordan", "Chen"),
         relationship_label="spouses", identified_index=1,
     )  # fmt: skip
-    async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+    uow = await open_unit(sessionmaker, crew.practice_id)
+    try:
         parts = await commands.participants_of(uow, case_id)
         parts[0].left_on = TODAY
         with pytest.raises(DBAPIError, match="case_shape:exactly_two"):
             await uow.commit()
+    finally:
+        await uow.close()
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         assert all(p.is_current for p in await commands.participants_of(uow, case_id))
 
