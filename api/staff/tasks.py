@@ -26,9 +26,10 @@ from core.errors import DomainError, InvalidInput, NotFound
 from models.orm.staff import StaffStatus
 from models.orm.task import TaskStatus
 from services.access import Action, reach, require
+from services.cases.records import load_case
 from services.staff import list_staff
 from services.tasks import commands, queries
-from services.tasks.kinds import KINDS, STAFF_KINDS, TaskKind
+from services.tasks.kinds import KINDS, STAFF_KINDS, SubjectType, TaskKind
 from services.tasks.views import end_of_day, staff_names, task_views
 
 router = APIRouter(route_class=AppRoute, prefix="/tasks", include_in_schema=False)
@@ -140,7 +141,22 @@ async def new_form(request: Request, uow: Uow, me: CurrentStaff) -> Response:
     require(me.actor, Action.use_tasks)
     people = await _people(uow, me)
     values = {"kind": "follow_up", "assignee_id": str(me.member.id)}
-    return render(request, "staff/tasks/new.html", _new_context(me, people, values=values))
+    about = await _about(uow, me, request.query_params.get("case", ""))
+    if about is not None:
+        values["case_id"] = str(about[0])
+    return render(
+        request, "staff/tasks/new.html", _new_context(me, people, values=values, about=about)
+    )
+
+
+async def _about(uow: UnitOfWork, me: Authenticated, raw: str) -> tuple[uuid.UUID, str] | None:
+    """The case a task is about ("New task" on a case record): only one the viewer sees."""
+    try:
+        case_id = uuid.UUID(raw)
+    except ValueError:
+        return None
+    case, _ = await load_case(uow, me.actor, case_id)
+    return case.id, case.name
 
 
 @router.post("", name="tasks.create")
@@ -148,8 +164,10 @@ async def create(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> 
     require(me.actor, Action.use_tasks)
     form = await read_form(request)
     values = {
-        k: field(form, k, 300) for k in ("title", "kind", "assignee_id", "due_date", "due_time")
+        k: field(form, k, 300)
+        for k in ("title", "kind", "assignee_id", "due_date", "due_time", "case_id")
     }
+    about = await _about(uow, me, values["case_id"])
     try:
         due_at, all_day = _checked_new(form, values, me.practice.timezone)
         task, _ = await commands.open_task(
@@ -158,6 +176,7 @@ async def create(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> 
                 kind=TaskKind(values["kind"]), title=values["title"],
                 opener=commands.Opener(staff_id=me.member.id),
                 assignee_id=uuid_field(form, "assignee_id"), due_at=due_at, due_all_day=all_day,
+                subject=(SubjectType.case, about[0]) if about else None,
             ),
             me.settings,
             now_of(request),
@@ -165,7 +184,7 @@ async def create(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> 
     except DomainError as exc:
         people = await _people(uow, me)
         context = _new_context(
-            me, people, values=values, errors=exc.field_errors, error=exc.message
+            me, people, values=values, errors=exc.field_errors, error=exc.message, about=about
         )
         return render(request, "staff/tasks/new.html", context, status=exc.status)
     audit.subject("task", [task.id])

@@ -185,16 +185,24 @@ async def billing_arrangement(ctx: SummaryContext, summary: Summary) -> None:
         )
         share = f"{row.payer.share_bp / 100:g} %"
         lines.append(f"{row.name} pays {share} for {covered}")
-    uncovered = [
-        ctx.people[p.person_id].display_name
-        for p in ctx.current
-        if sum(r.payer.share_bp for r in rows if not r.covers or p.person_id in r.covers)
-        < FULL_SHARE
-    ]
+    none_assigned: list[str] = []
+    partly: list[str] = []
+    for part in ctx.current:
+        assigned = sum(
+            r.payer.share_bp for r in rows if not r.covers or part.person_id in r.covers
+        )
+        name = ctx.people[part.person_id].display_name
+        if assigned == 0:
+            none_assigned.append(name)
+        elif assigned < FULL_SHARE:
+            partly.append(f"{name} ({(FULL_SHARE - assigned) / 100:g} %)")
     if not rows:
         lines.append("Each client pays for themselves (no billing contact).")
-    elif uncovered:
-        lines.append("Not assigned to a payer (self-pay): " + ", ".join(uncovered))
+    else:
+        if none_assigned:
+            lines.append("Self-pay: " + ", ".join(none_assigned))
+        if partly:
+            lines.append("The rest is self-pay: " + ", ".join(partly))
     summary.billing = lines
 
 

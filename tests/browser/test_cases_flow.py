@@ -147,7 +147,7 @@ async def test_a_half_filled_couple_shows_errors_beside_fields_and_writes_nothin
     await expect(page.get_by_role("alert")).to_be_visible()
     error = page.locator('[id="e-participants.0.first_name"]')
     await expect(error).to_be_visible()
-    await expect(error).not_to_be_empty()
+    await expect(error).to_have_text("Enter the first name.")
     first_name = page.locator('[id="f-participants.0.first_name"]')
     await expect(first_name).to_have_attribute("aria-invalid", "true")
     await expect(first_name).to_have_attribute("aria-describedby", "e-participants.0.first_name")

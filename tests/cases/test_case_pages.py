@@ -306,3 +306,30 @@ async def test_person_page_relationships_and_helpers(
     assert "Verify representative Jordan" in summary and "Needs attention" in summary
     assert edit.status_code == 422 and 'id="e-details-phone_mobile"' in edit.text
     assert 'value="12"' in edit.text  # what was typed is kept
+
+
+async def test_a_task_opened_from_the_record_shows_on_its_summary(
+    app: FastAPI, crew: Crew, sessionmaker: SessionMaker, db: Database
+) -> None:
+    case_id = await _couple(sessionmaker, crew)
+    theirs = await open_case(sessionmaker, crew, "individual", person("Not", "Mine"), by="other",
+                             provider=crew.other.id)  # fmt: skip
+    async with client_for(app) as client:
+        await sign_in(client, crew.team.provider.email)
+        form = texts((await client.get(f"/tasks/new?case={case_id}")).text)
+        created = await client.post(
+            "/tasks", data={"title": "Send the release form", "kind": "follow_up",
+                            "assignee_id": str(crew.team.provider.id), "case_id": str(case_id)},
+        )  # fmt: skip
+        summary = texts((await client.get(f"/cases/{case_id}")).text)
+        foreign = await client.get(f"/tasks/new?case={theirs}")
+        smuggled = await client.post(
+            "/tasks", data={"title": "Peek", "kind": "follow_up", "case_id": str(theirs)}
+        )
+    assert "About the case Maya Chen & Jordan Lee" in form
+    assert created.status_code == 303
+    assert "Follow-up: Send the release form" in summary and "Needs attention" in summary
+    assert foreign.status_code == 404 and smuggled.status_code == 404
+    with db.owner() as owner:
+        rows = owner.execute("SELECT subject_type, subject_id FROM tasks").fetchall()
+    assert [tuple(r) for r in rows] == [("case", case_id)]

@@ -83,7 +83,7 @@ async def test_attention_items_and_billing_arrangement(
     assert "Verify representative Pat" in labels
     assert [s.label for s in summary.states] == ["Needs attention"]  # everyone is active
     assert summary.billing == [
-        "Pat Ng pays 100 % for Kit Ng", "Not assigned to a payer (self-pay): Pat Ng",
+        "Pat Ng pays 100 % for Kit Ng", "Self-pay: Pat Ng",
     ]  # fmt: skip
     owner_view = await summary_for(sessionmaker, crew, crew.actor("owner"), case_id)
     assert any("Owner's private" in a.label for a in owner_view.attention)
