@@ -188,9 +188,7 @@ async def billing_arrangement(ctx: SummaryContext, summary: Summary) -> None:
     none_assigned: list[str] = []
     partly: list[str] = []
     for part in ctx.current:
-        assigned = sum(
-            r.payer.share_bp for r in rows if not r.covers or part.person_id in r.covers
-        )
+        assigned = sum(r.payer.share_bp for r in rows if not r.covers or part.person_id in r.covers)
         name = ctx.people[part.person_id].display_name
         if assigned == 0:
             none_assigned.append(name)
