@@ -309,7 +309,7 @@ async def _seed_cases(
     await set_helper(uow, child, mother, [Scope.representative, Scope.scheduling_helper])
     case, _ = await load_case(uow, actors["jonah"], case.id, for_update=True)
     await add_payer(
-        uow, case,
+        uow, actors["jonah"], case,
         PayerIn(person_id=mother.id, covers=[child.id], effective_from=case.opened_on,
                 effective_to=adult_on - timedelta(days=1)),
         today,
@@ -330,7 +330,7 @@ async def _seed_cases(
                   joined_on=case.opened_on + timedelta(days=28))  # fmt: skip
     await add_participant(uow, actors["sam"], case, late, today)
     leaver = group[3]
-    await end_participation(uow, case, leaver.id, case.opened_on + timedelta(days=35))
+    await end_participation(uow, case, leaver.id, case.opened_on + timedelta(days=35), today)
     await set_lifecycle(uow, leaver, Lifecycle.inactive)
     cases["dbt_group"] = case.id
 
@@ -356,8 +356,9 @@ async def _seed_cases(
     case, _ = await _open(uow, actors["priya"], data, today)
     case, _ = await load_case(uow, actors["priya"], case.id, for_update=True)
     await add_payer(
-        uow, case, PayerIn(organization_id=clinic.id, effective_from=case.opened_on), today
-    )
+        uow, actors["priya"], case,
+        PayerIn(organization_id=clinic.id, effective_from=case.opened_on), today,
+    )  # fmt: skip
     cases["consultation_group"] = case.id
 
     # A workshop group (no diagnoses or superbills: its capabilities are off).

@@ -180,7 +180,7 @@ async def participants_leave(
 ) -> JSONResponse:  # fmt: skip
     audit.subject("case", [case_id])
     case, _ = await load_case(uow, me.actor, case_id, Action.change_case, for_update=True)
-    await commands.end_participation(uow, case, person_id, body.left_on)
+    await commands.end_participation(uow, case, person_id, body.left_on, today_of(request, me))
     return await _read(request, uow, me, case_id)
 
 
@@ -192,7 +192,9 @@ async def participants_replace(
     audit.subject("case", [case_id])
     case, _ = await load_case(uow, me.actor, case_id, Action.change_case, for_update=True)
     on = body.on or today_of(request, me)
-    await commands.replace_participant(uow, me.actor, case, person_id, joiner(body.replacement), on)
+    await commands.replace_participant(
+        uow, me.actor, case, person_id, joiner(body.replacement), on, today_of(request, me)
+    )
     return await _read(request, uow, me, case_id)
 
 
@@ -219,6 +221,7 @@ async def payers_add(
     case, _ = await load_case(uow, me.actor, case_id, Action.change_case_billing, for_update=True)
     await payers.add_payer(
         uow,
+        me.actor,
         case,
         payers.PayerIn(
             person_id=body.person_id, organization_id=body.organization_id, covers=body.covers,

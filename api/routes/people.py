@@ -30,7 +30,12 @@ from models.schemas.person import (
 )
 from services.access import Action, require
 from services.cases.queries import cases_of_person
-from services.cases.records import load_person, may_change_person
+from services.cases.records import (
+    load_person,
+    may_change_person,
+    relationship_to_remove,
+    steward_for,
+)
 from services.people import commands, relationships
 from services.people.views import person_read
 
@@ -112,7 +117,7 @@ async def relationships_add(
     else:
         assert body.new_person is not None
         related = await commands.create_person(
-            uow, body.new_person, steward_id=person.steward_id or me.member.id,
+            uow, body.new_person, steward_id=steward_for(me.actor),
             today=today_of(request, me), contact_type=ContactType.contact,
             lifecycle=Lifecycle.contact,
         )  # fmt: skip
@@ -128,8 +133,9 @@ async def relationships_remove(
     person_id: uuid.UUID, rel_id: uuid.UUID, uow: Uow, me: CurrentStaff, audit: Audit
 ) -> Response:
     audit.subject("person", [person_id])
-    await _changeable(uow, me, person_id)
-    await relationships.remove_relationship(uow, person_id, rel_id)
+    person = await _changeable(uow, me, person_id)
+    row = await relationship_to_remove(uow, me.actor, person, rel_id)
+    await relationships.remove_relationship(uow, row)
     return Response(status_code=204)
 
 

@@ -26,7 +26,7 @@ from api.deps import Audit, Uow
 from api.pages import redirect, render
 from api.routes.cases import today_of
 from api.routing import AppRoute
-from api.staff.forms import field, fields, read_form, uuid_field
+from api.staff.forms import field, fields, person_input, read_form, uuid_field
 from core.db import UnitOfWork
 from core.errors import DomainError, InvalidInput
 from models.orm.case import CaseKind, CollectionMode
@@ -35,7 +35,7 @@ from models.schemas.person import PersonIn
 from services.access import Action, can
 from services.cases import commands, diagnoses, payers
 from services.cases.kinds import COUPLE_LABELS, KINDS, ROLE_LABELS, needs_identified_client
-from services.cases.records import load_case
+from services.cases.records import load_case, visible_ids
 from services.cases.search import search
 from services.cases.views import case_read, people_of
 from services.people.relationships import KIND_LABELS, SCOPE_LABELS, helpers_of, relationships_of
@@ -78,7 +78,7 @@ def person_from(form: FormData, prefix: str = "") -> PersonIn:
     details: dict[str, Any] = {n: field(form, prefix + n, 200) or None for n in NEW_PERSON_FIELDS}
     details["first_name"] = details["first_name"] or ""
     details["last_name"] = details["last_name"] or ""
-    return PersonIn.model_validate(details)
+    return person_input(details)
 
 
 async def case_context(
@@ -126,6 +126,9 @@ async def case_context(
             p.person_id: await relationships_of(uow, p.person_id) for p in current
         }
         context["helpers"] = {p.person_id: await helpers_of(uow, p.person_id) for p in current}
+        linked = {r.other_id for rows in context["relations"].values() for r in rows}
+        linked |= {h.helper_id for rows in context["helpers"].values() for h in rows}
+        context["visible"] = await visible_ids(uow, me.actor, linked)
     if context["tab"] == "details":
         members = [m for m in await list_staff(uow) if m.status == StaffStatus.active]
         context["clinicians"] = [(m.id, m.display_name) for m in members if m.is_clinician]
@@ -211,7 +214,7 @@ async def participant_leave(request: Request, case_id: uuid.UUID, person_id: uui
         async with savepoint(uow):
             if errors or left is None:
                 raise InvalidInput("Choose their last day", field_errors=errors)
-            await commands.end_participation(uow, case, person_id, left)
+            await commands.end_participation(uow, case, person_id, left, today_of(request, me))
     except DomainError as exc:
         return await _fail(request, uow, me, case_id, "overview", f"leave-{person_id}", exc)
     return redirect(request, f"/cases/{case_id}", "Their last day in the case is recorded.")
@@ -230,7 +233,13 @@ async def participant_replace(request: Request, case_id: uuid.UUID, person_id: u
             if errors or on is None:
                 raise InvalidInput("Choose the day", field_errors=errors)
             await commands.replace_participant(
-                uow, me.actor, case, person_id, commands.Joiner(person=person_from(form)), on
+                uow,
+                me.actor,
+                case,
+                person_id,
+                commands.Joiner(person=person_from(form)),
+                on,
+                today_of(request, me),
             )
     except DomainError as exc:
         return await _fail(request, uow, me, case_id, "overview", f"replace-{person_id}", exc)
@@ -321,7 +330,7 @@ async def payer_add(request: Request, case_id: uuid.UUID, uow: Uow, me: CurrentS
             covered = [u for u in map(_uuid, fields(form, "covered")) if u]
             covers_all = field(form, "covers", 10) != "some"
             await payers.add_payer(
-                uow, case,
+                uow, me.actor, case,
                 payers.PayerIn(
                     person_id=person_id, organization_id=org_id,
                     covers=None if covers_all else covered,
@@ -398,7 +407,7 @@ async def diagnosis_add(request: Request, case_id: uuid.UUID, uow: Uow, me: Curr
             person_id = uuid_field(form, "person_id")
             if person_id is None:
                 errors["person_id"] = "Choose whose diagnosis this is."
-            if rank_raw and not rank_raw.isdigit():
+            if rank_raw and not (rank_raw.isascii() and rank_raw.isdigit() and len(rank_raw) <= 2):
                 errors["rank"] = "Rank 1 (primary) to 12."
             if errors or start is None or person_id is None:
                 raise InvalidInput("The diagnosis was not added", field_errors=errors)

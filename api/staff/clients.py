@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from api.auth import Authenticated, CurrentStaff
@@ -115,11 +116,22 @@ async def _providers(uow: UnitOfWork, me: Authenticated) -> list[tuple[uuid.UUID
     return [(m.id, m.display_name) for m in members if can(me.actor, Action.create_case, m.id)]
 
 
+def _uuid_or(raw: str, default: uuid.UUID | None) -> Any:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return default
+
+
+def _number(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit() and len(raw) <= 3
+
+
 def _draft(form: FormData, kind: CaseKind) -> dict[str, Any]:
     """What the form holds now: the case fields and one dict per person block."""
     count_raw = field(form, "count", 4)
     info = KINDS[kind]
-    count = int(count_raw) if count_raw.isdigit() else max(info.min_people, 1)
+    count = int(count_raw) if _number(count_raw) else max(info.min_people, 1)
     count = max(1, min(count, 60))
     people = []
     for i in range(count):
@@ -145,6 +157,19 @@ def _draft(form: FormData, kind: CaseKind) -> dict[str, Any]:
     }
 
 
+def _person_or_none(details: dict[str, Any]) -> PersonIn:
+    """The block's details; values the schema refuses outright (absurd lengths) are dropped
+    here and reported by the service's own checks as missing or invalid."""
+    try:
+        return PersonIn.model_validate(details)
+    except ValidationError as exc:
+        bad = {str(e["loc"][-1]) for e in exc.errors() if e["loc"]}
+        return PersonIn.model_validate(
+            {k: ("" if k in ("first_name", "last_name") else None) if k in bad else v
+             for k, v in details.items()}
+        )  # fmt: skip
+
+
 def _case_open(draft: dict[str, Any], me: Authenticated) -> commands.CaseOpen:
     joiners = []
     for p in draft["people"]:
@@ -156,11 +181,8 @@ def _case_open(draft: dict[str, Any], me: Authenticated) -> commands.CaseOpen:
         else:
             details = {n: p[n] or None for n in NEW_FIELDS}
             details["first_name"], details["last_name"] = p["first_name"], p["last_name"]
-            joiners.append(commands.Joiner(person=PersonIn.model_validate(details), role=p["role"]))
-    try:
-        provider = uuid.UUID(draft["primary_provider_id"])
-    except ValueError:
-        provider = me.actor.acting_for_id or me.member.id
+            joiners.append(commands.Joiner(person=_person_or_none(details), role=p["role"]))
+    provider = _uuid_or(draft["primary_provider_id"], me.actor.acting_for_id or me.member.id)
     identified = draft["identified_index"]
     return commands.CaseOpen(
         kind=draft["kind"],
@@ -168,7 +190,7 @@ def _case_open(draft: dict[str, Any], me: Authenticated) -> commands.CaseOpen:
         participants=joiners,
         name=draft["name"] or None,
         relationship_label=draft["relationship_label"] or None,
-        identified_index=int(identified) if identified.isdigit() else None,
+        identified_index=int(identified) if _number(identified) else None,
     )
 
 
@@ -204,9 +226,7 @@ async def _render_form(
             "errors": errors or {},
             "message": message,
             "providers": providers,
-            "provider_name": dict(providers).get(uuid.UUID(draft["primary_provider_id"]), "")
-            if draft["primary_provider_id"]
-            else "",
+            "provider_name": dict(providers).get(_uuid_or(draft["primary_provider_id"], None), ""),
             "couple_labels": [(k.value, v) for k, v in COUPLE_LABELS.items()],
             "role_options": [(k.value, v) for k, v in ROLE_LABELS.items()],
             "needs_identified": needs_identified_client(kind, info.therapy),

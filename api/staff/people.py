@@ -19,14 +19,19 @@ from api.pages import redirect, render
 from api.routes.cases import today_of
 from api.routing import AppRoute
 from api.staff.case_record import person_from, savepoint
-from api.staff.forms import field, fields, read_form, uuid_field
+from api.staff.forms import field, fields, person_input, read_form, uuid_field
 from core.db import UnitOfWork
 from core.errors import DomainError, InvalidInput, PermissionDenied
 from models.orm.person import ContactType, Lifecycle, Person
-from models.schemas.person import PersonIn
 from services.cases.kinds import KINDS
 from services.cases.queries import cases_of_person
-from services.cases.records import load_person, may_change_person
+from services.cases.records import (
+    load_person,
+    may_change_person,
+    relationship_to_remove,
+    steward_for,
+    visible_ids,
+)
 from services.cases.search import search
 from services.people import commands, relationships
 from services.people.lifecycle import CONTACT_TYPE_LABELS, LABELS, list_status
@@ -47,6 +52,8 @@ async def _context(
     uow: UnitOfWork, me: Authenticated, person: Person, **extra: Any
 ) -> dict[str, Any]:
     values = {k: ("" if v is None else str(v)) for k, v in person_in(person).items()}
+    relations = await relationships.relationships_of(uow, person.id)
+    helpers = await relationships.helpers_of(uow, person.id)
     return {
         "active": "clients",
         "person": person,
@@ -54,8 +61,11 @@ async def _context(
         "values": values,
         "cases": await cases_of_person(uow, me.actor, person.id),
         "kinds": KINDS,
-        "relations": await relationships.relationships_of(uow, person.id),
-        "helpers": await relationships.helpers_of(uow, person.id),
+        "relations": relations,
+        "helpers": helpers,
+        "visible": await visible_ids(
+            uow, me.actor, {r.other_id for r in relations} | {h.helper_id for h in helpers}
+        ),
         "may_change": await may_change_person(uow, me.actor, person),
         "lifecycle_options": [(k.value, v) for k, v in LABELS.items()],
         "contact_type_options": [(k.value, v) for k, v in CONTACT_TYPE_LABELS.items()],
@@ -103,7 +113,7 @@ async def update(request: Request, person_id: uuid.UUID, uow: Uow, me: CurrentSt
     try:
         async with savepoint(uow):
             await commands.update_person(
-                uow, person, PersonIn.model_validate(data), today=today_of(request, me)
+                uow, person, person_input(data), today=today_of(request, me)
             )
     except DomainError as exc:
         submitted = {k: ("" if v is None else str(v)) for k, v in data.items()}
@@ -134,7 +144,7 @@ async def relationship_add(request: Request, person_id: uuid.UUID, uow: Uow, me:
             if emergency:
                 related = await commands.create_person(
                     uow, person_from(form, "contact."),
-                    steward_id=person.steward_id or me.member.id, today=today_of(request, me),
+                    steward_id=steward_for(me.actor), today=today_of(request, me),
                     contact_type=ContactType.contact, lifecycle=Lifecycle.contact,
                 )  # fmt: skip
             else:
@@ -162,8 +172,9 @@ async def relationship_add(request: Request, person_id: uuid.UUID, uow: Uow, me:
 async def relationship_remove(request: Request, person_id: uuid.UUID, rel_id: uuid.UUID,
                               uow: Uow, me: CurrentStaff, audit: Audit) -> Response:  # fmt: skip
     audit.subject("person", [person_id])
-    await _changeable(uow, me, person_id)
-    await relationships.remove_relationship(uow, person_id, rel_id)
+    person = await _changeable(uow, me, person_id)
+    row = await relationship_to_remove(uow, me.actor, person, rel_id)
+    await relationships.remove_relationship(uow, row)
     return redirect(request, f"/people/{person_id}#relationships", "The relationship was removed.")
 
 

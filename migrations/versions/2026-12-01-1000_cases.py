@@ -367,6 +367,7 @@ def _payers() -> None:
           collection_mode text NOT NULL DEFAULT 'invoice',
           effective_from date NOT NULL,
           effective_to date,
+          seq bigint GENERATED ALWAYS AS IDENTITY,
           created_at timestamptz NOT NULL DEFAULT now(),
           updated_at timestamptz NOT NULL DEFAULT now(),
           CONSTRAINT pk_case_payers PRIMARY KEY (id),

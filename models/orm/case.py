@@ -176,6 +176,7 @@ class CasePayer(TenantRow, Timestamps, Base):
     )
     effective_from: Mapped[date] = mapped_column(Date, nullable=False)
     effective_to: Mapped[date | None] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))  # the order added
 
     def in_effect(self, day: date) -> bool:
         return self.effective_from <= day and (

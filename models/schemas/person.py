@@ -18,12 +18,12 @@ class PersonIn(BaseModel):
     middle_name: str | None = Field(default=None, max_length=200)
     last_name: str = Field(default="", max_length=200)
     preferred_name: str | None = Field(default=None, max_length=200)
-    date_of_birth: str | None = Field(default=None, max_length=20, description="YYYY-MM-DD")
-    pronouns: str | None = Field(default=None, max_length=60)
-    email: str | None = Field(default=None, max_length=320)
-    phone_mobile: str | None = Field(default=None, max_length=40)
-    phone_home: str | None = Field(default=None, max_length=40)
-    phone_work: str | None = Field(default=None, max_length=40)
+    date_of_birth: str | None = Field(default=None, max_length=300, description="YYYY-MM-DD")
+    pronouns: str | None = Field(default=None, max_length=300)
+    email: str | None = Field(default=None, max_length=300)
+    phone_mobile: str | None = Field(default=None, max_length=300)
+    phone_home: str | None = Field(default=None, max_length=300)
+    phone_work: str | None = Field(default=None, max_length=300)
     preferred_contact: str | None = Field(default=None, description="email, mobile, home, work")
     ok_to_email: bool = True
     ok_to_text: bool = False
@@ -32,11 +32,11 @@ class PersonIn(BaseModel):
     address_line2: str | None = Field(default=None, max_length=300)
     city: str | None = Field(default=None, max_length=200)
     region: str | None = Field(default=None, max_length=200)
-    postal_code: str | None = Field(default=None, max_length=20)
-    country: str | None = Field(default=None, max_length=2, description="ISO 3166 alpha-2")
-    timezone: str | None = Field(default=None, max_length=64)
+    postal_code: str | None = Field(default=None, max_length=300)
+    country: str | None = Field(default=None, max_length=300, description="ISO 3166 alpha-2")
+    timezone: str | None = Field(default=None, max_length=300)
     insurance_payer: str | None = Field(default=None, max_length=200)
-    insurance_member_id: str | None = Field(default=None, max_length=60)
+    insurance_member_id: str | None = Field(default=None, max_length=300)
     contact_type: str | None = None
     lifecycle: str | None = None
 

@@ -36,7 +36,7 @@ from models.orm.case import (
     ReminderPreference,
 )
 from models.orm.person import Person
-from models.orm.staff import StaffMember, StaffStatus
+from models.orm.staff import StaffMember, StaffRole, StaffStatus
 from models.schemas.person import PersonIn
 from services.access import Action, Actor, can
 from services.cases.kinds import KINDS, needs_identified_client, shape_error
@@ -69,6 +69,9 @@ class CaseOpen:
     opened_on: date | None = None
 
 
+CAPABILITIES = ("cap_diagnoses", "cap_treatment_plans", "cap_superbills", "cap_claims")
+
+
 @dataclass(frozen=True)
 class CaseEdit:
     name: str | None = None  # "" returns to the automatic name (non-group kinds)
@@ -81,6 +84,14 @@ class CaseEdit:
     cap_treatment_plans: bool | None = None
     cap_superbills: bool | None = None
     cap_claims: bool | None = None
+
+
+async def _supervisor(uow: UnitOfWork, staff_id: uuid.UUID | None) -> StaffMember | None:
+    """A case supervisor is an active owner or provider (associates do not supervise)."""
+    member = await _clinician(uow, staff_id)
+    if member is None or member.role not in (StaffRole.owner, StaffRole.provider):
+        return None
+    return member
 
 
 async def _clinician(uow: UnitOfWork, staff_id: uuid.UUID | None) -> StaffMember | None:
@@ -189,11 +200,13 @@ async def open_case(uow: UnitOfWork, actor: Actor, data: CaseOpen, today: date) 
         )
     supervisor_id = data.supervisor_id
     if supervisor_id is None and data.default_supervisor and provider is not None:
-        supervisor_id = provider.supervisor_id
+        # the associate's provider-level supervisor, while they can supervise
+        default = await _supervisor(uow, provider.supervisor_id)
+        supervisor_id = default.id if default is not None else None
     if supervisor_id is not None and (
-        await _clinician(uow, supervisor_id) is None or supervisor_id == data.primary_provider_id
+        await _supervisor(uow, supervisor_id) is None or supervisor_id == data.primary_provider_id
     ):
-        errors["supervisor_id"] = "Choose an active clinician other than the primary provider."
+        errors["supervisor_id"] = "Choose an active provider other than the primary provider."
     name = _clean_name(data.name, errors)
     if info.named_by_staff and not name and "name" not in errors:
         errors["name"] = "Name the group (clients see this name in the portal)."
@@ -336,7 +349,14 @@ async def add_participant(
     return row
 
 
-def _checked_leave(row: Participant, left_on: date) -> date:
+def _checked_leave(row: Participant, left_on: date, today: date) -> date:
+    if left_on > today:
+        raise InvalidInput(
+            "A last day in the future",
+            field_errors={
+                "left_on": "Record a leaving on or after their last day (today at the latest)."
+            },
+        )
     if left_on < row.joined_on:
         raise InvalidInput(
             "The last day is before the first",
@@ -346,13 +366,13 @@ def _checked_leave(row: Participant, left_on: date) -> date:
 
 
 async def end_participation(
-    uow: UnitOfWork, case: Case, person_id: uuid.UUID, left_on: date
+    uow: UnitOfWork, case: Case, person_id: uuid.UUID, left_on: date, today: date
 ) -> Participant:
     """The participant's last day in the case (group members leave early; families change)."""
     row = await _participant(uow, case, person_id)
     if not row.is_current:
         raise InvalidInput("Already left", field_errors={"person_id": "They already left."})
-    row.left_on = _checked_leave(row, left_on)
+    row.left_on = _checked_leave(row, left_on, today)
     await uow.session.flush()
     await _rename(uow, case)
     await check_shape(uow)
@@ -366,13 +386,14 @@ async def replace_participant(
     old_person_id: uuid.UUID,
     joiner: Joiner,
     on: date,
+    today: date,
 ) -> Participant:
     """One operation: the old participant leaves and the new one joins on the same day, so a
     couple stays a couple throughout (the shape is checked once, after both)."""
     old = await _participant(uow, case, old_person_id)
     if not old.is_current:
         raise InvalidInput("Already left", field_errors={"person_id": "They already left."})
-    old.left_on = _checked_leave(old, on)
+    old.left_on = _checked_leave(old, on, today)
     errors: dict[str, str] = {}
     kind = CaseKind(case.kind)
     [person] = await _people_for(uow, actor, [joiner], kind, case.primary_provider_id, on, errors)
@@ -477,25 +498,35 @@ async def update_case(uow: UnitOfWork, actor: Actor, case: Case, edit: CaseEdit)
             errors["primary_provider_id"] = "Only the owner can hand a case to a colleague."
         else:
             case.primary_provider_id = provider.id
+    before = (case.supervisor_id, *(getattr(case, f) for f in CAPABILITIES))
     if edit.clear_supervisor:
         case.supervisor_id = None
-    elif edit.supervisor_id is not None:
-        if await _clinician(uow, edit.supervisor_id) is None:
-            errors["supervisor_id"] = "Choose an active clinician of this practice."
+    elif edit.supervisor_id is not None and edit.supervisor_id != case.supervisor_id:
+        if await _supervisor(uow, edit.supervisor_id) is None:
+            errors["supervisor_id"] = "Choose an active provider of this practice."
         case.supervisor_id = edit.supervisor_id
     if case.supervisor_id is not None and case.supervisor_id == case.primary_provider_id:
         errors["supervisor_id"] = "The supervisor is someone other than the primary provider."
     if edit.identified_person_id is not None:
-        case.identified_person_id = edit.identified_person_id
-    for flag in ("cap_diagnoses", "cap_treatment_plans", "cap_superbills", "cap_claims"):
+        current = {p.person_id for p in await participants_of(uow, case.id) if p.is_current}
+        if edit.identified_person_id not in current:
+            errors["identified_person_id"] = (
+                "The identified client must be a current participant of the case."
+            )
+        else:
+            case.identified_person_id = edit.identified_person_id
+    for flag in CAPABILITIES:
         value = getattr(edit, flag)
         if value is not None:
             setattr(case, flag, value)
+    if actor.is_admin and before != (case.supervisor_id, *(getattr(case, f) for f in CAPABILITIES)):
+        # supervision and clinical capabilities are the clinicians' (and the owner's) call
+        errors["supervisor_id"] = "Only the case's clinicians change supervision and what it uses."
     if errors:
         raise InvalidInput("The case was not changed", field_errors=errors)
     if case.identified_person_id is None and needs_identified_client(kind, case.cap_superbills):
-        current = [p for p in await participants_of(uow, case.id) if p.is_current]
-        case.identified_person_id = current[0].person_id if current else None
+        first = next((p for p in await participants_of(uow, case.id) if p.is_current), None)
+        case.identified_person_id = first.person_id if first else None
     await uow.session.flush()
     await _rename(uow, case)
     await check_shape(uow, field="identified_person_id")

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
 from models.orm.case import Case, Diagnosis, Icd10Code, Participant
+from services.people.fields import printable
 
 RANK_MAX = 12  # CMS-1500 box 21 holds twelve
 
@@ -33,7 +34,7 @@ class CodeHit:
 
 
 def normal_code(value: str) -> str:
-    raw = value.strip().upper().replace(" ", "")
+    raw = "".join(ch for ch in value.upper() if ch.isascii() and (ch.isalnum() or ch == "."))
     if len(raw) > 3 and "." not in raw:
         raw = f"{raw[:3]}.{raw[3:]}"
     return raw
@@ -41,7 +42,7 @@ def normal_code(value: str) -> str:
 
 async def search_codes(uow: UnitOfWork, query: str, limit: int = 20) -> list[CodeHit]:
     """Codes by code prefix ("F43", "f431") or words of the description, typo-tolerant."""
-    q = " ".join(query.split())[:80]
+    q = " ".join(printable(query).split())[:80]
     if not q:
         return []
     code = normal_code(q)

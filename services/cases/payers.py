@@ -28,6 +28,8 @@ from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
 from models.orm.case import Case, CasePayer, CasePayerCover, CollectionMode, Participant
 from models.orm.person import Organization, Person
+from services.access import Actor
+from services.cases.records import load_person
 
 FULL_SHARE = 10000
 
@@ -88,7 +90,7 @@ async def payers_of(uow: UnitOfWork, case_id: uuid.UUID) -> list[PayerRow]:
         await uow.session.scalars(
             select(CasePayer)
             .where(CasePayer.practice_id == uow.practice_id, CasePayer.case_id == case_id)
-            .order_by(CasePayer.effective_from, CasePayer.created_at, CasePayer.id)
+            .order_by(CasePayer.effective_from, CasePayer.seq)
         )
     )
     if not payers:
@@ -144,20 +146,20 @@ def _overlaps(a: CasePayer | PayerIn, b: CasePayer) -> bool:
     return a_from <= (b.effective_to or date.max) and b.effective_from <= a_to
 
 
-async def add_payer(uow: UnitOfWork, case: Case, data: PayerIn, today: date) -> CasePayer:
+async def add_payer(
+    uow: UnitOfWork, viewer: Actor, case: Case, data: PayerIn, today: date
+) -> CasePayer:
     """Caller holds the case row lock (`load_case(..., for_update=True)`), so two payers
-    added at once cannot both fit under 100 %."""
+    added at once cannot both fit under 100 %. A person who pays must be someone the
+    viewer may see (a payer becomes visible through the case: no way to reach a stranger)."""
     assert uow.practice_id is not None
     errors: dict[str, str] = {}
     if (data.person_id is None) == (data.organization_id is None):
         errors["payer"] = "Choose one person or one organization who pays."
     elif data.person_id is not None:
-        found = await uow.session.scalar(
-            select(Person.id).where(
-                Person.practice_id == uow.practice_id, Person.id == data.person_id
-            )
-        )
-        if found is None:
+        try:
+            await load_person(uow, viewer, data.person_id)
+        except NotFound:
             errors["payer"] = "Choose a person from the search results."
     else:
         found = await uow.session.scalar(
@@ -232,11 +234,20 @@ async def add_payer(uow: UnitOfWork, case: Case, data: PayerIn, today: date) -> 
 
 
 async def _overlapping_total(
-    uow: UnitOfWork, case_id: uuid.UUID, candidate: CasePayer, covered: set[uuid.UUID]
+    uow: UnitOfWork,
+    case_id: uuid.UUID,
+    candidate: CasePayer,
+    covered: set[uuid.UUID],
+    *,
+    exclude: uuid.UUID | None = None,
 ) -> int:
     """The largest share other payers already hold for one of `covered` on one day of the
     candidate's period (totals only change on a start day, so those are the days to test)."""
-    rows = [r for r in await payers_of(uow, case_id) if _overlaps(candidate, r.payer)]
+    rows = [
+        r
+        for r in await payers_of(uow, case_id)
+        if r.payer.id != exclude and _overlaps(candidate, r.payer)
+    ]
     days = {candidate.effective_from} | {
         r.payer.effective_from for r in rows if r.payer.effective_from > candidate.effective_from
     }
@@ -271,6 +282,29 @@ async def end_payer(
             "The last day is before the first",
             field_errors={"effective_to": f"Choose {payer.effective_from.isoformat()} or later."},
         )
+    extends = payer.effective_to is not None and effective_to > payer.effective_to
+    if extends:  # a longer period must still fit under 100 % with the other payers
+        participants = set(
+            await uow.session.scalars(
+                select(Participant.person_id).where(
+                    Participant.practice_id == uow.practice_id, Participant.case_id == case.id
+                )
+            )
+        )
+        rows = {r.payer.id: r for r in await payers_of(uow, case.id)}
+        covered = set(rows[payer.id].covers) or participants
+        longer = CasePayer(
+            effective_from=payer.effective_from, effective_to=effective_to, share_bp=0
+        )
+        taken = await _overlapping_total(uow, case.id, longer, covered, exclude=payer.id)
+        if taken + payer.share_bp > FULL_SHARE:
+            raise InvalidInput(
+                "The shares would add up to more than 100 %",
+                field_errors={
+                    "effective_to": "Another payer covers those days: end it first, or choose "
+                    "an earlier last day."
+                },
+            )
     payer.effective_to = effective_to
     await uow.session.flush()
     return payer

@@ -96,13 +96,13 @@ async def list_cases(uow: UnitOfWork, actor: Actor, filt: CaseFilter) -> CasePag
     query = select(Case).where(*_where(actor, filt))
     mark = None
     if filt.after is not None:
-        mark = (
-            await uow.session.execute(
-                select(Case.sort_name, Case.opened_on, Case.id).where(
-                    Case.practice_id == actor.practice_id, Case.id == filt.after
-                )
-            )
-        ).first()
+        mark_query = select(Case.sort_name, Case.opened_on, Case.id).where(
+            Case.practice_id == actor.practice_id, Case.id == filt.after
+        )
+        seen = visible_case_clause(actor)  # a mark is one of the viewer's own rows
+        if seen is not None:
+            mark_query = mark_query.where(seen)
+        mark = (await uow.session.execute(mark_query)).first()
         if mark is None:
             raise InvalidInput(
                 "The page mark is not valid", field_errors={"cursor": "Start from the first page."}

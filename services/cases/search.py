@@ -27,6 +27,7 @@ from services.access import Actor
 from services.cases.kinds import KINDS
 from services.cases.queries import CaseRow, case_rows
 from services.cases.records import visible_case_clause, visible_person_clause
+from services.people.fields import printable
 from services.people.lifecycle import list_status
 
 QUERY_MAX = 100
@@ -71,7 +72,7 @@ class SearchResult:
 
 
 def clean_query(value: str) -> str:
-    return " ".join(value.split())[:QUERY_MAX]
+    return " ".join(printable(value).split())[:QUERY_MAX]
 
 
 def _like(value: str) -> str:

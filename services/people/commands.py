@@ -9,7 +9,8 @@ from core.db import UnitOfWork
 from core.errors import InvalidInput
 from models.orm.person import ContactType, Lifecycle, Organization, OrganizationKind, Person
 from models.schemas.person import PersonIn
-from services.people.fields import clean_person, e164, one_line
+from services.email_address import EMAIL
+from services.people.fields import clean_person, e164, one_line, printable
 
 
 async def create_person(
@@ -72,6 +73,8 @@ async def create_organization(
         clean_phone = e164(phone)
     except ValueError as exc:
         errors["organization_phone"] = str(exc)
+    if email and not EMAIL.match(printable(email).strip()):
+        errors["organization_email"] = "Enter a valid email address, like billing@example.org."
     if errors:
         raise InvalidInput("The organization was not added", field_errors=errors)
     assert clean_name is not None
@@ -80,9 +83,9 @@ async def create_organization(
         practice_id=uow.practice_id,
         name=clean_name,
         kind=kind,
-        email=(email or "").strip() or None,
+        email=printable(email).strip()[:254] or None,
         phone=clean_phone,
-        billing_address=(billing_address or "").strip()[:500] or None,
+        billing_address=printable(billing_address).strip()[:500] or None,
     )
     uow.session.add(org)
     await uow.session.flush()

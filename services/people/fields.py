@@ -24,6 +24,11 @@ NAME_MAX = 100
 PHONE_FIELDS = ("phone_mobile", "phone_home", "phone_work")
 
 
+def printable(value: str | None) -> str:
+    """Only characters a person can type and Postgres can store (no NUL, no controls)."""
+    return "".join(ch for ch in (value or "") if ch.isprintable() or ch in "\n\t")
+
+
 def one_line(value: str | None, limit: int) -> str | None:
     text = " ".join((value or "").split())
     if not text:
@@ -102,7 +107,7 @@ def clean_person(data: PersonIn, *, today: date, region: str = "US") -> dict[str
     for name in PHONE_FIELDS:
         take(name, e164, getattr(data, name), phone_region)
     email = (data.email or "").strip()
-    if email and (len(email) > 254 or not EMAIL.match(email)):
+    if email and (len(email) > 254 or not EMAIL.match(email) or not email.isprintable()):
         errors["email"] = "Enter a valid email address, like name@example.com."
     out["email"] = email or None
     take("date_of_birth", birth_date, data.date_of_birth, today)

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
@@ -30,6 +30,7 @@ from models.orm.person import (
     RelationshipKind,
     Verification,
 )
+from services.people.fields import printable
 
 
 class Scope(StrEnum):
@@ -114,7 +115,12 @@ async def relationships_of(uow: UnitOfWork, person_id: uuid.UUID) -> list[Relati
                 other.phone_mobile or other.phone_home or other.phone_work,
             )
         )  # fmt: skip
-    return sorted(views, key=lambda v: (not v.emergency_contact, v.other_name.lower()))
+    merged: dict[tuple[uuid.UUID, RelationshipKind], RelationshipView] = {}
+    for v in views:  # a pair stored both ways (an emergency flag each side) shows once
+        seen = merged.get((v.other_id, v.kind))
+        if seen is None or (v.emergency_contact and not seen.emergency_contact):
+            merged[(v.other_id, v.kind)] = v
+    return sorted(merged.values(), key=lambda v: (not v.emergency_contact, v.other_name.lower()))
 
 
 async def add_relationship(
@@ -133,7 +139,7 @@ async def add_relationship(
         raise InvalidInput(
             "Not with themselves", field_errors={"related_person_id": "Choose someone else."}
         )
-    clean_label = " ".join((label or "").split())[:60] or None
+    clean_label = " ".join(printable(label).split())[:60] or None
     rel_kind = RelationshipKind(kind)
     existing = await uow.session.scalar(
         select(PersonRelationship).where(
@@ -149,10 +155,16 @@ async def add_relationship(
         )
     )
     if existing is not None:
-        if emergency_contact and existing.person_id == person.id:
-            existing.emergency_contact = True
+        if existing.person_id == person.id:
+            if emergency_contact and not existing.emergency_contact:
+                existing.emergency_contact = True
+            if clean_label and rel_kind is RelationshipKind.other:
+                existing.label = clean_label
             await uow.session.flush()
-        return existing
+            return existing
+        if not emergency_contact:
+            return existing  # the same link, stored from the other side
+        # The emergency flag is one person's: store the link from this side as well.
     row = PersonRelationship(
         id=uuid.uuid4(),
         practice_id=uow.practice_id,
@@ -167,9 +179,11 @@ async def add_relationship(
     return row
 
 
-async def remove_relationship(uow: UnitOfWork, person_id: uuid.UUID, rel_id: uuid.UUID) -> None:
-    result = await uow.session.execute(
-        delete(PersonRelationship).where(
+async def get_relationship(
+    uow: UnitOfWork, person_id: uuid.UUID, rel_id: uuid.UUID
+) -> PersonRelationship:
+    row = await uow.session.scalar(
+        select(PersonRelationship).where(
             PersonRelationship.practice_id == uow.practice_id,
             PersonRelationship.id == rel_id,
             or_(
@@ -178,8 +192,16 @@ async def remove_relationship(uow: UnitOfWork, person_id: uuid.UUID, rel_id: uui
             ),
         )
     )
-    if not getattr(result, "rowcount", 0):
+    if row is None:
         raise NotFound("No such relationship")
+    return row
+
+
+async def remove_relationship(uow: UnitOfWork, row: PersonRelationship) -> None:
+    """Callers check they may change both people the row links (it is part of both
+    records), or the side that holds it."""
+    await uow.session.delete(row)
+    await uow.session.flush()
 
 
 def clean_scopes(values: list[str]) -> list[str]:

@@ -13,12 +13,13 @@ from core.db import UnitOfWork
 from models.orm.case import Case, Participant
 from models.orm.person import Person, PersonHelper, Verification
 from models.orm.task import Task, TaskStatus
-from services.access import Action, Actor, CaseReach, TaskHolders, can, sees_task
+from services.access import Action, Actor, CaseReach, can
 from services.cases.payers import FULL_SHARE, payers_of
 from services.people.lifecycle import label as lifecycle_label
 from services.people.lifecycle import list_status
 from services.tasks.kinds import SubjectType
 from services.tasks.kinds import label as task_label
+from services.tasks.queries import visible_to
 
 
 @dataclass(frozen=True)
@@ -116,22 +117,18 @@ async def lifecycle(ctx: SummaryContext, summary: Summary) -> None:
 
 async def attention(ctx: SummaryContext, summary: Summary) -> None:
     person_ids = [p.person_id for p in ctx.participants]
-    tasks = await ctx.uow.session.scalars(
-        select(Task)
-        .where(
-            Task.practice_id == ctx.actor.practice_id,
-            Task.status == TaskStatus.open,
-            or_(
-                and_(Task.subject_type == SubjectType.case, Task.subject_id == ctx.case.id),
-                and_(Task.subject_type == SubjectType.person, Task.subject_id.in_(person_ids)),
-            ),
-        )
-        .order_by(Task.sort_due, Task.id)
-        .limit(20)
+    query = select(Task).where(
+        Task.practice_id == ctx.actor.practice_id,
+        Task.status == TaskStatus.open,
+        or_(
+            and_(Task.subject_type == SubjectType.case, Task.subject_id == ctx.case.id),
+            and_(Task.subject_type == SubjectType.person, Task.subject_id.in_(person_ids)),
+        ),
     )
-    for task in tasks:
-        if not sees_task(ctx.actor, TaskHolders(task.assignee_id, task.opened_by_staff_id)):
-            continue
+    seen = visible_to(ctx.actor)  # the task rule in SQL, before the limit
+    if seen is not None:
+        query = query.where(seen)
+    for task in await ctx.uow.session.scalars(query.order_by(Task.sort_due, Task.id).limit(20)):
         summary.attention.append(
             AttentionItem(
                 f"{task_label(task.kind)}: {task.title}",
@@ -146,7 +143,8 @@ async def attention(ctx: SummaryContext, summary: Summary) -> None:
             PersonHelper.verification == Verification.unverified,
         )
     )
-    helper_ids = {r.helper_person_id for r in unverified.all()}
+    pending = unverified.all()
+    helper_ids = {r.helper_person_id for r in pending}
     if helper_ids:
         names = dict(
             (
@@ -157,11 +155,11 @@ async def attention(ctx: SummaryContext, summary: Summary) -> None:
                 )
             ).all()
         )
-        for helper_id in sorted(helper_ids, key=lambda i: names.get(i, "")):
+        for row in sorted(pending, key=lambda r: names.get(r.helper_person_id, "")):
             summary.attention.append(
                 AttentionItem(
-                    f"Verify representative {names.get(helper_id, '')}".strip(),
-                    f"/people/{helper_id}",
+                    f"Verify representative {names.get(row.helper_person_id, '')}".strip(),
+                    f"/people/{row.person_id}#relationships",  # verified on the client's page
                 )
             )
     if summary.attention:

@@ -167,12 +167,12 @@ async def test_replacing_a_partner_keeps_the_couple_valid(
         relationship_label="partners",
     )  # fmt: skip
     actor = crew.actor("provider")
-    day = TODAY + timedelta(days=7)
+    day = TODAY
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         case, _ = await load_case(uow, actor, case_id, for_update=True)
         maya = (await commands.participants_of(uow, case_id))[0].person_id
         await commands.replace_participant(
-            uow, actor, case, maya, commands.Joiner(person=person("Riley", "Park")), day
+            uow, actor, case, maya, commands.Joiner(person=person("Riley", "Park")), day, TODAY
         )
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         case, _ = await load_case(uow, actor, case_id)
@@ -181,13 +181,17 @@ async def test_replacing_a_partner_keeps_the_couple_valid(
         assert len(current) == 2 and len(parts) == 3
         assert case.name == "Jordan Chen & Riley Park"
         assert case.identified_person_id == current[-1].person_id  # Maya's role passed on
-        assert await roster_on(uow, case_id, TODAY) == [p.person_id for p in parts[:2]]
+        # the day of the change holds both (one's last day, the other's first)
+        assert await roster_on(uow, case_id, TODAY) == [p.person_id for p in parts]
+        assert await roster_on(uow, case_id, TODAY + timedelta(days=1)) == [
+            p.person_id for p in parts[1:]
+        ]
 
     # Removing a partner without a replacement is refused with the couple's rule.
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         case, _ = await load_case(uow, actor, case_id, for_update=True)
         with pytest.raises(InvalidInput, match="exactly two"):
-            await commands.end_participation(uow, case, current[0].person_id, day)
+            await commands.end_participation(uow, case, current[0].person_id, day, TODAY)
 
 
 async def test_group_roster_by_date(sessionmaker: SessionMaker, crew: Crew) -> None:
@@ -204,7 +208,7 @@ async def test_group_roster_by_date(sessionmaker: SessionMaker, crew: Crew) -> N
             uow, actor, case,
             commands.Joiner(person=person("Cy", "Three"), joined_on=date(2026, 10, 15)), TODAY,
         )  # fmt: skip
-        await commands.end_participation(uow, case, ben, date(2026, 11, 1))
+        await commands.end_participation(uow, case, ben, date(2026, 11, 1), TODAY)
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         assert await roster_on(uow, case_id, date(2026, 9, 10)) == [ann, ben]
         assert await roster_on(uow, case_id, date(2026, 10, 20)) == [ann, ben, cy.person_id]
@@ -212,9 +216,9 @@ async def test_group_roster_by_date(sessionmaker: SessionMaker, crew: Crew) -> N
     # The last member cannot leave an open group.
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         case, _ = await load_case(uow, actor, case_id, for_update=True)
-        await commands.end_participation(uow, case, ann, TODAY)
+        await commands.end_participation(uow, case, ann, TODAY, TODAY)
         with pytest.raises(InvalidInput, match="one or more"):
-            await commands.end_participation(uow, case, cy.person_id, TODAY)
+            await commands.end_participation(uow, case, cy.person_id, TODAY, TODAY)
 
 
 async def test_the_identified_client_must_be_a_current_participant(
@@ -231,14 +235,15 @@ async def test_the_identified_client_must_be_a_current_participant(
         case, _ = await load_case(uow, actor, case_id, for_update=True)
         parts = await commands.participants_of(uow, case_id)
         assert case.identified_person_id == parts[2].person_id
-        with pytest.raises(InvalidInput, match="identified client must be a current"):
+        with pytest.raises(InvalidInput) as info:
             await commands.update_case(
                 uow, actor, case, commands.CaseEdit(identified_person_id=other)
             )
+        assert "must be a current" in info.value.field_errors["identified_person_id"]
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         case, _ = await load_case(uow, actor, case_id, for_update=True)
         with pytest.raises(InvalidInput, match="identified client must be a current"):
-            await commands.end_participation(uow, case, parts[2].person_id, TODAY)
+            await commands.end_participation(uow, case, parts[2].person_id, TODAY, TODAY)
 
 
 async def test_one_person_in_two_cases(sessionmaker: SessionMaker, crew: Crew) -> None:

@@ -145,7 +145,7 @@ async def test_replace_a_partner_add_a_payer_and_a_diagnosis(
         riley = view["participants"][2]["person_id"]
         assert view["identified_person_id"] == riley
         leave = await client.post(
-            f"{base}/participants/{jordan}/leave", json={"left_on": "2026-12-02"}
+            f"{base}/participants/{jordan}/leave", json={"left_on": "2026-12-01"}
         )
         assert leave.status_code == 422 and "exactly two" in leave.json()["detail"]
         payer = await client.post(

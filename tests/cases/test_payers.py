@@ -69,13 +69,13 @@ async def test_a_parent_pays_until_the_child_turns_18_then_the_child_does(
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         case, _ = await load_case(uow, actor, case_id, for_update=True)
         await payers.add_payer(
-            uow, case,
+            uow, actor, case,
             payers.PayerIn(person_id=pat, covers=[kim], effective_from=date(2026, 1, 1),
                            effective_to=date(2028, 6, 14)),
             TODAY,
         )  # fmt: skip
         await payers.add_payer(
-            uow, case, payers.PayerIn(person_id=kim, covers=[kim], effective_from=date(2028, 6, 15)),
+            uow, actor, case, payers.PayerIn(person_id=kim, covers=[kim], effective_from=date(2028, 6, 15)),
             TODAY,
         )  # fmt: skip
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
@@ -93,12 +93,16 @@ async def test_a_mid_year_payer_change_keeps_history(
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         case, _ = await load_case(uow, actor, case_id, for_update=True)
         first = await payers.add_payer(
-            uow, case, payers.PayerIn(person_id=pat, effective_from=date(2026, 1, 1)), TODAY
+            uow, actor, case, payers.PayerIn(person_id=pat, effective_from=date(2026, 1, 1)), TODAY
         )
         # A second full payer for the same period does not fit…
         with pytest.raises(InvalidInput) as info:
             await payers.add_payer(
-                uow, case, payers.PayerIn(person_id=lou, effective_from=date(2026, 7, 1)), TODAY
+                uow,
+                actor,
+                case,
+                payers.PayerIn(person_id=lou, effective_from=date(2026, 7, 1)),
+                TODAY,
             )
         assert "at most 0 % is left" in info.value.field_errors["share"]
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
@@ -106,7 +110,7 @@ async def test_a_mid_year_payer_change_keeps_history(
         # …so the first one ends, and the next one starts the day after.
         await payers.end_payer(uow, case, first.id, date(2026, 6, 30))
         await payers.add_payer(
-            uow, case, payers.PayerIn(person_id=lou, effective_from=date(2026, 7, 1)), TODAY
+            uow, actor, case, payers.PayerIn(person_id=lou, effective_from=date(2026, 7, 1)), TODAY
         )
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         rows = await payers.payers_of(uow, case_id)
@@ -132,10 +136,10 @@ async def test_an_organization_pays_part_and_the_rest_is_split_exactly(
         a, b = [p.person_id for p in await commands.participants_of(uow, case_id)]
         clinic = await create_organization(uow, name="Northside Clinic", kind="sponsor")
         await payers.add_payer(
-            uow, case, payers.PayerIn(organization_id=clinic.id, share="33.33"), TODAY
+            uow, actor, case, payers.PayerIn(organization_id=clinic.id, share="33.33"), TODAY
         )
         await payers.add_payer(
-            uow, case, payers.PayerIn(person_id=b, covers=[b], share="66.67"), TODAY
+            uow, actor, case, payers.PayerIn(person_id=b, covers=[b], share="66.67"), TODAY
         )
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         for_a = await payers.responsibility_on(uow, case_id, a, TODAY, 10001)
@@ -161,10 +165,10 @@ async def test_one_person_in_two_cases_with_different_payers(
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         jordan = (await commands.participants_of(uow, couple))[1].person_id
         case, _ = await load_case(uow, actor, couple, for_update=True)
-        await payers.add_payer(uow, case, payers.PayerIn(person_id=jordan), TODAY)
+        await payers.add_payer(uow, actor, case, payers.PayerIn(person_id=jordan), TODAY)
         case, _ = await load_case(uow, actor, own, for_update=True)
         employer = await create_organization(uow, name="Acme EAP", kind="employer")
-        await payers.add_payer(uow, case, payers.PayerIn(organization_id=employer.id), TODAY)
+        await payers.add_payer(uow, actor, case, payers.PayerIn(organization_id=employer.id), TODAY)
     async with unit_of_work(sessionmaker, crew.practice_id) as uow:
         in_couple = await payers.responsibility_on(uow, couple, maya, TODAY, 20000)
         alone = await payers.responsibility_on(uow, own, maya, TODAY, 20000)
@@ -183,7 +187,7 @@ async def test_a_payer_outside_the_case(sessionmaker: SessionMaker, crew: Crew) 
             contact_type=ContactType.contact, lifecycle=Lifecycle.contact,
         )  # fmt: skip
         case, _ = await load_case(uow, actor, case_id, for_update=True)
-        await payers.add_payer(uow, case, payers.PayerIn(person_id=grandma.id), TODAY)
+        await payers.add_payer(uow, actor, case, payers.PayerIn(person_id=grandma.id), TODAY)
         [row] = await payers.payers_of(uow, case_id)
     assert (row.name, row.is_participant, row.is_organization) == ("Rosa Ager", False, False)
 
@@ -198,13 +202,13 @@ async def test_bad_payers_are_refused_with_reasons(sessionmaker: SessionMaker, c
         case, _ = await load_case(uow, actor, case_id, for_update=True)
         with pytest.raises(InvalidInput) as info:
             await payers.add_payer(
-                uow, case,
+                uow, actor, case,
                 payers.PayerIn(person_id=me, covers=[stranger], share="120",
                                effective_from=date(2026, 5, 1), effective_to=date(2026, 4, 1)),
                 TODAY,
             )  # fmt: skip
         assert set(info.value.field_errors) == {"covers", "share", "effective_to"}
         with pytest.raises(InvalidInput) as info:
-            await payers.add_payer(uow, case, payers.PayerIn(), TODAY)
+            await payers.add_payer(uow, actor, case, payers.PayerIn(), TODAY)
         assert "payer" in info.value.field_errors
         assert await payers.payers_of(uow, case_id) == []

@@ -68,7 +68,7 @@ async def test_attention_items_and_billing_arrangement(
         people = await people_of(uow, await commands.participants_of(uow, case_id))
         for p in people.values():
             await set_lifecycle(uow, p, "active")
-        await payers.add_payer(uow, case, payers.PayerIn(person_id=pat, covers=[kit]), TODAY)
+        await payers.add_payer(uow, actor, case, payers.PayerIn(person_id=pat, covers=[kit]), TODAY)
         await set_helper(uow, people[kit], people[pat], ["representative"])
     await open_for_case(
         sessionmaker, crew, case_id, "Call the school", assignee=crew.team.provider.id
