@@ -206,6 +206,7 @@ def _cases() -> None:
     )
     op.execute("CREATE INDEX ix_cases_sort ON cases (practice_id, status, sort_name, id)")
     op.execute("CREATE INDEX ix_cases_sort_all ON cases (practice_id, sort_name, id)")
+    op.execute("CREATE INDEX ix_cases_kind ON cases (practice_id, kind, status, sort_name, id)")
     op.execute("CREATE INDEX ix_cases_opened ON cases (practice_id, opened_on DESC, id)")
     op.execute("CREATE INDEX ix_cases_search ON cases USING gin (sort_name gin_trgm_ops)")
     _tenant_rls("cases")

@@ -18,7 +18,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, union
+from sqlalchemy.orm import aliased
 
 from core.db import UnitOfWork
 from models.orm.case import Case, CaseKind, Participant
@@ -116,15 +117,23 @@ async def search(uow: UnitOfWork, actor: Actor, raw: str) -> SearchResult:
     people = list(await uow.session.scalars(people_query))
 
     person_ids = [p.id for p in people]
-    case_match = or_(
-        Case.id.in_(
+    # A union of two index-driven candidate sets (cases of the people found; cases whose own
+    # name matches, by the trigram index): an OR here would make Postgres test every case.
+    named = aliased(Case)
+    case_match = Case.id.in_(
+        union(
             select(Participant.case_id).where(
                 Participant.practice_id == actor.practice_id,
                 Participant.person_id.in_(person_ids),
-            )
-        ),
-        literal(lowered).op("<%")(Case.sort_name),
-        Case.sort_name.like(_like(lowered)),
+            ),
+            select(named.id).where(
+                named.practice_id == actor.practice_id,
+                or_(
+                    literal(lowered).op("<%")(named.sort_name),
+                    named.sort_name.like(_like(lowered)),
+                ),
+            ),
+        )
     )
     case_query = (
         select(Case)
