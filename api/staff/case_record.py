@@ -393,7 +393,8 @@ async def diagnosis_add(request: Request, case_id: uuid.UUID, uow: Uow, me: Curr
     audit.subject("case", [case_id])
     form = await read_form(request)
     if field(form, "action", 10) == "find":
-        await load_case(uow, me.actor, case_id, Action.see_clinical)
+        case, _ = await load_case(uow, me.actor, case_id, Action.see_clinical)
+        diagnoses.require_diagnoses(case)  # a case that does not use them: no such feature
         q = field(form, "code_q", 80)
         codes = await diagnoses.search_codes(uow, q)
         return await _page(request, uow, me, case_id, "clinical", codes=codes, code_q=q,

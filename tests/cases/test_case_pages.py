@@ -333,3 +333,25 @@ async def test_a_task_opened_from_the_record_shows_on_its_summary(
     with db.owner() as owner:
         rows = owner.execute("SELECT subject_type, subject_id FROM tasks").fetchall()
     assert [tuple(r) for r in rows] == [("case", case_id)]
+
+
+async def test_a_consultation_case_shows_no_diagnosis_ui_until_turned_on(
+    app: FastAPI, crew: Crew, sessionmaker: SessionMaker
+) -> None:
+    case_id = await open_case(sessionmaker, crew, "consultation", person("Dr", "Consultee"))
+    async with client_for(app) as client:
+        await sign_in(client, crew.team.provider.email)
+        clinical = texts((await client.get(f"/cases/{case_id}?tab=clinical")).text)
+        billing = texts((await client.get(f"/cases/{case_id}?tab=billing")).text)
+        posted = await client.post(
+            f"/cases/{case_id}/diagnoses", data={"action": "find", "code_q": "anxiety"}
+        )
+        await client.post(
+            f"/cases/{case_id}/details",
+            data={"primary_provider_id": str(crew.team.provider.id), "capabilities": "diagnoses"},
+        )
+        turned_on = texts((await client.get(f"/cases/{case_id}?tab=clinical")).text)
+    assert "Diagnoses" not in clinical and "Add a diagnosis" not in clinical
+    assert "superbills" not in billing  # consultation billing: invoices and receipts
+    assert posted.status_code == 404
+    assert "Add a diagnosis" in turned_on
