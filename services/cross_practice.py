@@ -1,4 +1,4 @@
-"""The only lookups that cross practices (ARCHITECTURE §6 "Tenancy in depth").
+r"""The only lookups that cross practices (ARCHITECTURE §6 "Tenancy in depth").
 
 Each goes through a SECURITY DEFINER function named `xp_*` (migrations) that returns ids,
 never PHI. Everything else runs under row-level security with one practice set. Add a
@@ -15,6 +15,10 @@ that the database has no other SECURITY DEFINER function.)
 | api_token_by_hash | /api/v1 Bearer tokens | practice id, token id |
 | throttle_* | sign-in throttling (installation-wide, HMAC keys) | counters |
 | outbox_due | the outbox sweeper | practice id, command id |
+| people_matching, cases_named | the search box (\*) | person ids, case ids |
+
+(\*) Not cross-practice: they filter by the current practice themselves. They exist
+because Postgres will not use pg_trgm's operators as index conditions under RLS.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import ARRAY, Select, Text, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -106,3 +110,16 @@ async def outbox_due(session: AsyncSession, now: datetime, limit: int) -> list[F
         {"now": now, "limit": limit},
     )
     return [Found(r[0], r[1]) for r in rows]
+
+
+def people_matching(words: list[str], like: str | None, digits: str | None) -> Select[tuple[UUID]]:
+    """Ids of the current practice's people whose names or email contain every word
+    (trigram word similarity), or the whole query, or whose phones hold the digits — as a
+    subquery to filter by who may see what. `like`/`digits` are LIKE patterns or None."""
+    words_param = bindparam("words", words, type_=ARRAY(Text))
+    return select(func.xp_people_matching(words_param, like, digits).column_valued())
+
+
+def cases_named(query: str, like: str) -> Select[tuple[UUID]]:
+    """Ids of the current practice's cases whose name is trigram-similar to the query."""
+    return select(func.xp_cases_named(query, like).column_valued())

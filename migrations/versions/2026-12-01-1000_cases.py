@@ -301,24 +301,29 @@ def _cases() -> None:
         CREATE FUNCTION check_case_shape() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
           target uuid;
+          practice uuid;
           c record;
           current_count int;
           identified_current boolean;
         BEGIN
           IF TG_TABLE_NAME = 'cases' THEN
             target := NEW.id;
+            practice := NEW.practice_id;
           ELSIF TG_OP = 'DELETE' THEN
             target := OLD.case_id;
+            practice := OLD.practice_id;
           ELSE
             target := NEW.case_id;
+            practice := NEW.practice_id;
           END IF;
           SELECT kind, status, identified_person_id, cap_superbills INTO c
-            FROM cases WHERE id = target;
+            FROM cases WHERE practice_id = practice AND id = target;
           IF NOT FOUND OR c.status <> 'open' THEN
             RETURN NULL;
           END IF;
           SELECT count(*) INTO current_count
-            FROM case_participants WHERE case_id = target AND left_on IS NULL;
+            FROM case_participants
+           WHERE practice_id = practice AND case_id = target AND left_on IS NULL;
           IF c.kind IN ('individual', 'consultation') AND current_count <> 1 THEN
             RAISE EXCEPTION 'case_shape:exactly_one' USING ERRCODE = 'PRC01';
           ELSIF c.kind = 'couple' AND current_count <> 2 THEN
@@ -331,7 +336,8 @@ def _cases() -> None:
           IF c.identified_person_id IS NOT NULL THEN
             SELECT EXISTS (
               SELECT 1 FROM case_participants
-               WHERE case_id = target AND person_id = c.identified_person_id AND left_on IS NULL
+               WHERE practice_id = practice AND case_id = target
+                 AND person_id = c.identified_person_id AND left_on IS NULL
             ) INTO identified_current;
             IF NOT identified_current THEN
               RAISE EXCEPTION 'case_shape:identified_current' USING ERRCODE = 'PRC01';
@@ -552,6 +558,53 @@ def _diagnoses() -> None:
     op.execute("GRANT SELECT, INSERT, UPDATE ON diagnoses TO pr_app")
 
 
+SEARCH_FUNCTIONS = ("xp_people_matching(text[], text, text)", "xp_cases_named(text, text)")
+
+
+def _search_lookups() -> None:
+    """Trigram candidates for the search box, inside the current practice only.
+
+    Postgres does not use a non-leakproof operator (pg_trgm's `<%`, LIKE) as an index
+    condition on a table under row-level security, so as the app role every search would
+    read every row. These run as the owner, filter by `current_practice_id()` themselves
+    and return ids only; the app then applies who may see what (and RLS still applies)."""
+    op.execute(
+        """
+        CREATE FUNCTION xp_people_matching(p_words text[], p_like text, p_digits text)
+        RETURNS SETOF uuid
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+        AS $$
+          SELECT p.id FROM people p
+           WHERE p.practice_id = current_practice_id()
+             AND cardinality(p_words) > 0 AND p_words[1] <% p.search_text
+             AND NOT EXISTS (SELECT 1 FROM unnest(p_words) w WHERE NOT (w <% p.search_text))
+          UNION
+          SELECT p.id FROM people p
+           WHERE p.practice_id = current_practice_id() AND p.search_text LIKE p_like
+          UNION
+          SELECT p.id FROM people p
+           WHERE p.practice_id = current_practice_id() AND p.phone_digits LIKE p_digits
+        $$
+        """
+    )
+    op.execute(
+        """
+        CREATE FUNCTION xp_cases_named(p_query text, p_like text) RETURNS SETOF uuid
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+        AS $$
+          SELECT c.id FROM cases c
+           WHERE c.practice_id = current_practice_id() AND p_query <% c.sort_name
+          UNION
+          SELECT c.id FROM cases c
+           WHERE c.practice_id = current_practice_id() AND c.sort_name LIKE p_like
+        $$
+        """
+    )
+    for fn in SEARCH_FUNCTIONS:
+        op.execute(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {fn} TO pr_app")
+
+
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     _people()
@@ -559,6 +612,7 @@ def upgrade() -> None:
     _payers()
     _relationships()
     _diagnoses()
+    _search_lookups()
 
 
 def downgrade() -> None:
@@ -576,5 +630,7 @@ def downgrade() -> None:
         "people",
     ):
         op.execute(f"DROP TABLE IF EXISTS {table}")
+    for fn in SEARCH_FUNCTIONS:
+        op.execute(f"DROP FUNCTION IF EXISTS {fn}")
     op.execute("DROP FUNCTION IF EXISTS check_case_shape()")
     op.execute("DROP FUNCTION IF EXISTS sync_case_access()")

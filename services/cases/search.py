@@ -18,12 +18,12 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, union
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, func, select, text, union
 
 from core.db import UnitOfWork
 from models.orm.case import Case, CaseKind, Participant
 from models.orm.person import Person
+from services import cross_practice
 from services.access import Actor
 from services.cases.kinds import KINDS
 from services.cases.queries import CaseRow, case_rows
@@ -80,19 +80,18 @@ def _like(value: str) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", value) + "%"
 
 
-def person_match(q: str) -> ColumnElement[bool] | None:
+def person_match(q: str) -> Select[tuple[uuid.UUID]] | None:
+    """The ids of people matching `q` (every word word-similar, or the whole query as a
+    substring, or 4+ digits inside a phone), from the trigram indexes."""
     lowered = q.lower()
-    words = [w for w in re.split(r"\s+", lowered) if w]
-    if not words:
-        return None
-    clauses: list[ColumnElement[bool]] = []
-    if len(lowered) >= 2:
-        clauses.append(and_(*(literal(w).op("<%")(Person.search_text) for w in words)))
-        clauses.append(Person.search_text.like(_like(lowered)))
+    words = sorted({w for w in re.split(r"\s+", lowered) if len(w) >= 2}, key=len, reverse=True)
     digits = re.sub(r"\D", "", q)
-    if len(digits) >= 4:
-        clauses.append(Person.phone_digits.like(_like(digits)))
-    return or_(*clauses) if clauses else None
+    phone = _like(digits) if len(digits) >= 4 else None
+    if not words and phone is None:
+        return None
+    return cross_practice.people_matching(
+        words, _like(lowered) if len(lowered) >= 3 else None, phone
+    )
 
 
 async def search(uow: UnitOfWork, actor: Actor, raw: str) -> SearchResult:
@@ -107,7 +106,7 @@ async def search(uow: UnitOfWork, actor: Actor, raw: str) -> SearchResult:
     lowered = q.lower()
     people_query = (
         select(Person)
-        .where(Person.practice_id == actor.practice_id, match)
+        .where(Person.practice_id == actor.practice_id, Person.id.in_(match))
         .order_by(func.word_similarity(lowered, Person.search_text).desc(), Person.sort_name)
         .limit(LIMIT)
     )
@@ -119,20 +118,13 @@ async def search(uow: UnitOfWork, actor: Actor, raw: str) -> SearchResult:
     person_ids = [p.id for p in people]
     # A union of two index-driven candidate sets (cases of the people found; cases whose own
     # name matches, by the trigram index): an OR here would make Postgres test every case.
-    named = aliased(Case)
     case_match = Case.id.in_(
         union(
             select(Participant.case_id).where(
                 Participant.practice_id == actor.practice_id,
                 Participant.person_id.in_(person_ids),
             ),
-            select(named.id).where(
-                named.practice_id == actor.practice_id,
-                or_(
-                    literal(lowered).op("<%")(named.sort_name),
-                    named.sort_name.like(_like(lowered)),
-                ),
-            ),
+            cross_practice.cases_named(lowered, _like(lowered)),
         )
     )
     case_query = (
