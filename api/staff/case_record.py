@@ -113,6 +113,13 @@ async def case_context(
         "may_change_billing": can(me.actor, Action.change_case_billing, grants),
         "couple_labels": [(k.value, v) for k, v in COUPLE_LABELS.items()],
         "role_labels": ROLE_LABELS,
+        "reminder_labels": {"email": "Email", "sms": "Text message", "none": "No reminders"},
+        "onboarding_labels": {
+            "not_started": "Not started",
+            "invited": "Invited",
+            "in_progress": "In progress",
+            "complete": "Complete",
+        },
         "mode_labels": MODE_LABELS,
         "kind_labels": KIND_LABELS,
         "scope_labels": SCOPE_LABELS,
@@ -244,6 +251,28 @@ async def participant_replace(request: Request, case_id: uuid.UUID, person_id: u
     except DomainError as exc:
         return await _fail(request, uow, me, case_id, "overview", f"replace-{person_id}", exc)
     return redirect(request, f"/cases/{case_id}", "The participant was replaced.")
+
+
+@router.post(
+    "/cases/{case_id}/participants/{person_id}/settings", name="cases.participant_settings"
+)
+async def participant_settings(request: Request, case_id: uuid.UUID, person_id: uuid.UUID,
+                               uow: Uow, me: CurrentStaff, audit: Audit) -> Response:  # fmt: skip
+    """Role, portal access, reminder preference and onboarding state in this case."""
+    audit.subject("case", [case_id])
+    form = await read_form(request)
+    case, _ = await load_case(uow, me.actor, case_id, Action.change_case, for_update=True)
+    try:
+        async with savepoint(uow):
+            await commands.update_participant(
+                uow, case, person_id, role=field(form, "role", 20) or None,
+                portal_access=field(form, "portal_access", 5) == "1",
+                reminder_preference=field(form, "reminder_preference", 10) or None,
+                onboarding_state=field(form, "onboarding_state", 20) or None,
+            )  # fmt: skip
+    except DomainError as exc:
+        return await _fail(request, uow, me, case_id, "overview", f"settings-{person_id}", exc)
+    return redirect(request, f"/cases/{case_id}", "The participant's settings were saved.")
 
 
 @router.post("/cases/{case_id}/details", name="cases.details")

@@ -355,3 +355,33 @@ async def test_a_consultation_case_shows_no_diagnosis_ui_until_turned_on(
     assert "superbills" not in billing  # consultation billing: invoices and receipts
     assert posted.status_code == 404
     assert "Add a diagnosis" in turned_on
+
+
+async def test_participant_settings_in_a_case(
+    app: FastAPI, crew: Crew, sessionmaker: SessionMaker, db: Database
+) -> None:
+    case_id = await _couple(sessionmaker, crew)
+    with db.owner() as owner:
+        maya = str(owner.execute(
+            "SELECT person_id FROM case_participants WHERE case_id = %s ORDER BY seq", (case_id,)
+        ).fetchone()[0])  # type: ignore[index]  # fmt: skip
+    async with client_for(app) as client:
+        await sign_in(client, crew.team.provider.email)
+        saved = await client.post(
+            f"/cases/{case_id}/participants/{maya}/settings",
+            data={"role": "partner", "reminder_preference": "sms", "portal_access": "1",
+                  "onboarding_state": "invited"},
+        )  # fmt: skip
+        bad = await client.post(
+            f"/cases/{case_id}/participants/{maya}/settings", data={"reminder_preference": "pigeon"}
+        )
+        page = texts((await client.get(f"/cases/{case_id}")).text)
+    assert saved.status_code == 303
+    assert bad.status_code == 422 and "Choose email, text message or none." in texts(bad.text)
+    assert "Reminders: Text message · portal on · onboarding invited" in page
+    with db.owner() as owner:
+        row = owner.execute(
+            "SELECT reminder_preference, portal_access FROM case_participants WHERE person_id = %s",
+            (maya,),
+        ).fetchone()
+    assert row == ("sms", True)  # the refused change wrote nothing
