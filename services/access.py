@@ -35,6 +35,7 @@ class Action(StrEnum):
     see_task = "see_task"  # resource: a TaskHolders (assignee, opener); also managing it
     use_workflow_console = "use_workflow_console"  # the operators' view of executions
     create_case = "create_case"  # resource: the primary provider's staff id
+    schedule_for = "schedule_for"  # resource: the provider whose time an appointment holds
     see_case = "see_case"  # resource: a CaseReach (the viewer's grants on that case)
     change_case = "change_case"  # details, participants, relationships of its people
     see_clinical = "see_clinical"  # diagnoses (notes later): never admins
@@ -114,7 +115,7 @@ def can(actor: Actor, action: Action, resource: object | None = None) -> bool:
         return isinstance(resource, CaseReach) and bool(
             resource.grants & _CASE_ACTIONS[action.value]
         )
-    if action is Action.create_case:
+    if action in (Action.create_case, Action.schedule_for):
         return isinstance(resource, uuid.UUID) and (
             actor.is_owner
             or (not actor.is_admin and resource == actor.staff_id)

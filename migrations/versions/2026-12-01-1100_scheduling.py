@@ -1,0 +1,244 @@
+"""Scheduling, first part: the practice's services and locations, appointments with the
+partial exclusion constraint, per-participant attendance, and appointments in case_access.
+
+Revision ID: 0006_scheduling
+Revises: 0005_cases
+Create Date: 2026-12-01 11:00:00
+
+- practice_services: CPT code, name, default duration, fee (integer cents), kind therapy /
+  consultation / workshop.
+- locations: address, TZID, default place-of-service code, the formats it offers (in person,
+  video, phone — a location carries the session format, AVAIL-2).
+- appointments: a case's session with a provider, service, location, format, start/end
+  (timestamptz), status, POS and modifier overrides, supervisor override, internal memo.
+  A provider's *time-holding* appointments (scheduled, attended, no-show) may not overlap:
+  a partial EXCLUDE USING gist constraint (btree_gist), so a cancelled or late-cancelled
+  slot is rebookable and two concurrent bookings cannot both commit. `sequence` counts
+  changes (the calendar feeds' SEQUENCE).
+- appointment_attendance: one row per participant of a multi-person appointment (the unit
+  billing will use).
+- A trigger adds (provider, case, 'appointment') to case_access and removes it when the
+  provider has no appointment left in the case.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0006_scheduling"
+down_revision: str | Sequence[str] | None = "0005_cases"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TENANT_POLICY = "practice_id = current_practice_id()"
+TIME_HOLDING = "('scheduled', 'attended', 'no_show')"
+
+
+def _tenant_rls(table: str) -> None:
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON {table} "
+        f"USING ({TENANT_POLICY}) WITH CHECK ({TENANT_POLICY})"
+    )
+
+
+def _catalog() -> None:
+    op.execute(
+        """
+        CREATE TABLE practice_services (
+          id uuid NOT NULL DEFAULT gen_random_uuid(),
+          practice_id uuid NOT NULL,
+          name text NOT NULL,
+          cpt_code text,
+          kind text NOT NULL DEFAULT 'therapy',
+          duration_minutes integer NOT NULL,
+          fee_cents integer NOT NULL,
+          currency text NOT NULL DEFAULT 'usd',
+          active boolean NOT NULL DEFAULT true,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT pk_practice_services PRIMARY KEY (id),
+          CONSTRAINT uq_practice_services_practice_id_id UNIQUE (practice_id, id),
+          CONSTRAINT fk_practice_services_practice_id_practices
+            FOREIGN KEY (practice_id) REFERENCES practices (id),
+          CONSTRAINT ck_practice_services_name CHECK (char_length(name) BETWEEN 1 AND 120),
+          CONSTRAINT ck_practice_services_cpt CHECK (cpt_code ~ '^[0-9]{4}[0-9A-Z]$'),
+          CONSTRAINT ck_practice_services_kind_known
+            CHECK (kind IN ('therapy', 'consultation', 'workshop')),
+          CONSTRAINT ck_practice_services_duration CHECK (duration_minutes BETWEEN 5 AND 600),
+          CONSTRAINT ck_practice_services_fee CHECK (fee_cents BETWEEN 0 AND 10000000),
+          CONSTRAINT ck_practice_services_currency CHECK (currency ~ '^[a-z]{3}$')
+        )
+        """
+    )
+    _tenant_rls("practice_services")
+    op.execute("GRANT SELECT, INSERT, UPDATE ON practice_services TO pr_app")
+
+    op.execute(
+        """
+        CREATE TABLE locations (
+          id uuid NOT NULL DEFAULT gen_random_uuid(),
+          practice_id uuid NOT NULL,
+          name text NOT NULL,
+          address_line1 text,
+          address_line2 text,
+          city text,
+          region text,
+          postal_code text,
+          country text NOT NULL DEFAULT 'US',
+          timezone text NOT NULL,
+          pos_code text NOT NULL DEFAULT '11',
+          formats text[] NOT NULL,
+          active boolean NOT NULL DEFAULT true,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT pk_locations PRIMARY KEY (id),
+          CONSTRAINT uq_locations_practice_id_id UNIQUE (practice_id, id),
+          CONSTRAINT fk_locations_practice_id_practices
+            FOREIGN KEY (practice_id) REFERENCES practices (id),
+          CONSTRAINT ck_locations_name CHECK (char_length(name) BETWEEN 1 AND 120),
+          CONSTRAINT ck_locations_pos CHECK (pos_code ~ '^[0-9]{2}$'),
+          CONSTRAINT ck_locations_formats_known CHECK (
+            cardinality(formats) >= 1
+            AND formats <@ ARRAY['in_person', 'video', 'phone']::text[]
+          )
+        )
+        """
+    )
+    _tenant_rls("locations")
+    op.execute("GRANT SELECT, INSERT, UPDATE ON locations TO pr_app")
+
+
+def _appointments() -> None:
+    op.execute(
+        f"""
+        CREATE TABLE appointments (
+          id uuid NOT NULL DEFAULT gen_random_uuid(),
+          practice_id uuid NOT NULL,
+          case_id uuid NOT NULL,
+          provider_id uuid NOT NULL,
+          service_id uuid NOT NULL,
+          location_id uuid NOT NULL,
+          format text NOT NULL,
+          starts_at timestamptz NOT NULL,
+          ends_at timestamptz NOT NULL,
+          status text NOT NULL DEFAULT 'scheduled',
+          fee_cents integer NOT NULL,
+          pos_code text,
+          modifiers text[] NOT NULL DEFAULT '{{}}',
+          supervisor_id uuid,
+          memo text,
+          series_id uuid,
+          sequence integer NOT NULL DEFAULT 0,
+          created_by_staff_id uuid,
+          cancelled_at timestamptz,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT pk_appointments PRIMARY KEY (id),
+          CONSTRAINT uq_appointments_practice_id_id UNIQUE (practice_id, id),
+          CONSTRAINT fk_appointments_case
+            FOREIGN KEY (practice_id, case_id) REFERENCES cases (practice_id, id),
+          CONSTRAINT fk_appointments_provider
+            FOREIGN KEY (practice_id, provider_id) REFERENCES staff_members (practice_id, id),
+          CONSTRAINT fk_appointments_service
+            FOREIGN KEY (practice_id, service_id) REFERENCES practice_services (practice_id, id),
+          CONSTRAINT fk_appointments_location
+            FOREIGN KEY (practice_id, location_id) REFERENCES locations (practice_id, id),
+          CONSTRAINT fk_appointments_supervisor
+            FOREIGN KEY (practice_id, supervisor_id) REFERENCES staff_members (practice_id, id),
+          CONSTRAINT fk_appointments_created_by
+            FOREIGN KEY (practice_id, created_by_staff_id) REFERENCES staff_members (practice_id, id),
+          CONSTRAINT ck_appointments_format_known CHECK (format IN ('in_person', 'video', 'phone')),
+          CONSTRAINT ck_appointments_status_known CHECK (status IN (
+            'scheduled', 'attended', 'cancelled_by_client', 'cancelled_by_practice',
+            'late_cancelled', 'no_show'
+          )),
+          CONSTRAINT ck_appointments_times CHECK (
+            ends_at > starts_at AND ends_at - starts_at <= interval '12 hours'
+          ),
+          CONSTRAINT ck_appointments_fee CHECK (fee_cents BETWEEN 0 AND 10000000),
+          CONSTRAINT ck_appointments_pos CHECK (pos_code ~ '^[0-9]{{2}}$'),
+          CONSTRAINT ck_appointments_modifiers_known
+            CHECK (modifiers <@ ARRAY['95', '93', 'FQ', 'GT', 'HO', 'HN', 'HJ']::text[]),
+          CONSTRAINT ck_appointments_memo CHECK (char_length(memo) <= 2000),
+          CONSTRAINT ck_appointments_cancelled
+            CHECK ((status IN ('cancelled_by_client', 'cancelled_by_practice', 'late_cancelled'))
+                   = (cancelled_at IS NOT NULL)),
+          CONSTRAINT ex_appointments_provider_time EXCLUDE USING gist (
+            practice_id WITH =, provider_id WITH =, tstzrange(starts_at, ends_at) WITH &&
+          ) WHERE (status IN {TIME_HOLDING})
+        )
+        """
+    )
+    op.execute(
+        "CREATE INDEX ix_appointments_provider_time"
+        " ON appointments (practice_id, provider_id, starts_at)"
+    )
+    op.execute("CREATE INDEX ix_appointments_time ON appointments (practice_id, starts_at)")
+    op.execute(
+        "CREATE INDEX ix_appointments_case ON appointments (practice_id, case_id, starts_at)"
+    )
+    _tenant_rls("appointments")
+    op.execute("GRANT SELECT, INSERT, UPDATE ON appointments TO pr_app")
+
+    op.execute(
+        """
+        CREATE TABLE appointment_attendance (
+          practice_id uuid NOT NULL,
+          appointment_id uuid NOT NULL,
+          person_id uuid NOT NULL,
+          status text NOT NULL DEFAULT 'expected',
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT pk_appointment_attendance
+            PRIMARY KEY (practice_id, appointment_id, person_id),
+          CONSTRAINT fk_appointment_attendance_appointment
+            FOREIGN KEY (practice_id, appointment_id) REFERENCES appointments (practice_id, id),
+          CONSTRAINT fk_appointment_attendance_person
+            FOREIGN KEY (practice_id, person_id) REFERENCES people (practice_id, id),
+          CONSTRAINT ck_appointment_attendance_status_known
+            CHECK (status IN ('expected', 'present', 'absent', 'late_cancelled', 'no_show'))
+        )
+        """
+    )
+    _tenant_rls("appointment_attendance")
+    op.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON appointment_attendance TO pr_app")
+
+    # A provider with an appointment in a case reaches it (decisions.md: "own case").
+    op.execute(
+        """
+        CREATE FUNCTION sync_appointment_access() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'UPDATE' AND OLD.provider_id IS DISTINCT FROM NEW.provider_id THEN
+            IF NOT EXISTS (
+              SELECT 1 FROM appointments
+               WHERE practice_id = OLD.practice_id AND case_id = OLD.case_id
+                 AND provider_id = OLD.provider_id AND id <> OLD.id
+            ) THEN
+              DELETE FROM case_access
+               WHERE practice_id = OLD.practice_id AND staff_id = OLD.provider_id
+                 AND case_id = OLD.case_id AND reason = 'appointment';
+            END IF;
+          END IF;
+          INSERT INTO case_access (practice_id, staff_id, case_id, reason)
+          VALUES (NEW.practice_id, NEW.provider_id, NEW.case_id, 'appointment')
+          ON CONFLICT DO NOTHING;
+          RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER appointments_access AFTER INSERT OR UPDATE OF provider_id"
+        " ON appointments FOR EACH ROW EXECUTE FUNCTION sync_appointment_access()"
+    )
+
+
+def upgrade() -> None:
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    _catalog()
+    _appointments()
+
+
+def downgrade() -> None:
+    for table in ("appointment_attendance", "appointments", "locations", "practice_services"):
+        op.execute(f"DROP TABLE IF EXISTS {table}")
+    op.execute("DROP FUNCTION IF EXISTS sync_appointment_access()")

@@ -1,0 +1,1 @@
+"""Scheduling: the practice's services and locations, appointments, attendance."""
