@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from api.routes import cases as cases_api
 from api.routes import people as people_api
+from api.routes import scheduling as scheduling_api
 from api.routes import tasks as tasks_api
 from api.routes import v1
 from api.staff import (
@@ -38,4 +39,5 @@ STAFF_ROUTERS: list[APIRouter] = [
     tasks_api.router,
     cases_api.router,
     people_api.router,
+    scheduling_api.router,
 ]
