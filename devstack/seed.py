@@ -26,10 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from core.db import SessionMaker, UnitOfWork, open_unit
 from core.settings import Settings
-from models.orm.case import Case, CaseKind, CoupleLabel, ParticipantRole
+from models.orm.case import Case, CaseKind, CaseStatus, CoupleLabel, ParticipantRole
 from models.orm.person import ContactType, Lifecycle, OrganizationKind, Person
+from models.orm.scheduling import AppointmentStatus, Format, ServiceKind
 from models.orm.staff import StaffRole, StaffStatus
 from models.orm.task import TaskStatus
 from models.schemas.person import PersonIn
@@ -52,6 +55,8 @@ from services.people.commands import create_organization, create_person, set_lif
 from services.people.relationships import Scope, add_relationship, set_helper
 from services.practice_settings import settings_of, update_task_settings
 from services.practices import PracticeCreate, create_practice, get_practice
+from services.scheduling.appointments import Booking, book, set_status
+from services.scheduling.catalog import LocationIn, ServiceIn, create_location, create_service
 from services.staff import add_staff_member, grant_acting_for
 from services.tasks.commands import Opener, TaskOpen, close, open_task
 from services.tasks.kinds import SubjectType, TaskKind
@@ -373,6 +378,77 @@ async def _seed_cases(
     return cases
 
 
+SERVICES = [
+    # name, CPT, minutes, fee, kind
+    ("Intake assessment", "90791", 60, "200", ServiceKind.therapy),
+    ("Individual therapy, 50 min", "90834", 50, "150", ServiceKind.therapy),
+    ("Individual therapy, 60 min", "90837", 60, "180", ServiceKind.therapy),
+    ("Couples and family therapy", "90847", 50, "175", ServiceKind.therapy),
+    ("Group therapy", "90853", 90, "60", ServiceKind.therapy),
+    ("Clinical consultation", None, 60, "150", ServiceKind.consultation),
+    ("Workshop session", None, 120, "60", ServiceKind.workshop),
+]
+SERVICE_FOR_KIND = {
+    CaseKind.individual: "90834",
+    CaseKind.couple: "90847",
+    CaseKind.family: "90847",
+    CaseKind.therapy_group: "90853",
+    CaseKind.consultation: "Clinical consultation",
+    CaseKind.consultation_group: "Clinical consultation",
+    CaseKind.workshop_group: "Workshop session",
+}
+
+
+async def _seed_schedule(
+    uow: UnitOfWork, ids: dict[str, uuid.UUID], now: datetime, tz: str
+) -> None:
+    """The practice's services and locations, and this week's appointments (Monday to
+    Friday) for every open case: past ones attended, later ones scheduled."""
+    services = {}
+    for name, cpt, minutes, fee, kind in SERVICES:
+        service = await create_service(
+            uow, ServiceIn(name=name, cpt_code=cpt, duration_minutes=minutes, fee=fee, kind=kind)
+        )
+        services[cpt or name] = service.id
+    office = await create_location(
+        uow, LocationIn(name="Riverbend office", timezone=tz, formats=[Format.in_person],
+                        pos_code="11", address_line1="1200 W Fulton St", city="Chicago",
+                        region="IL", postal_code="60607"),
+    )  # fmt: skip
+    video = await create_location(
+        uow, LocationIn(name="Telehealth", timezone=tz, formats=[Format.video, Format.phone],
+                        pos_code="10"),
+    )  # fmt: skip
+    practice = await get_practice(uow)
+    owner = _actor(practice.id, ids, next(s for s in DEMO_STAFF if s.key == "owner"))
+    open_cases = list(
+        await uow.session.scalars(
+            select(Case).where(Case.status == CaseStatus.open).order_by(Case.opened_on, Case.id)
+        )
+    )
+    zone = ZoneInfo(tz)
+    local_now = now.astimezone(zone)
+    monday = (local_now - timedelta(days=local_now.weekday())).date()
+    next_slot: dict[uuid.UUID, int] = {}
+    for case in open_cases:
+        n = next_slot.get(case.primary_provider_id, 0)
+        next_slot[case.primary_provider_id] = n + 1
+        day = monday + timedelta(days=n % 5)
+        hour = 9 + 2 * (n // 5)  # two-hour steps: a 90- or 120-minute session fits
+        starts = datetime.combine(day, time(hour), tzinfo=zone)
+        remote = case.kind in (CaseKind.consultation, CaseKind.consultation_group)
+        appointment = await book(
+            uow, owner,
+            Booking(case_id=case.id, service_id=services[SERVICE_FOR_KIND[CaseKind(case.kind)]],
+                    location_id=video.id if remote else office.id, starts_at=starts,
+                    format=Format.video if remote else Format.in_person,
+                    modifiers=("95",) if remote else ()),
+            tz=tz, now=now,
+        )  # fmt: skip
+        if appointment.ends_at < now:
+            await set_status(uow, appointment, AppointmentStatus.attended, tz=tz, now=now)
+
+
 async def _seed_tasks(
     uow: UnitOfWork, ids: dict[str, uuid.UUID], now: datetime, cases: dict[str, uuid.UUID]
 ) -> None:
@@ -438,6 +514,7 @@ async def seed_demo(sessionmaker: SessionMaker, settings: Settings) -> bool:
         practice = await get_practice(uow)
         today = now.astimezone(ZoneInfo(practice.timezone)).date()
         cases = await _seed_cases(uow, ids, today)
+        await _seed_schedule(uow, ids, now, practice.timezone)
         await _seed_tasks(uow, ids, now, cases)
         # create_practice queued the PracticeWelcome start in the outbox: the worker's
         # sweeper relays it, and its Getting-started email lands in the mail outbox.

@@ -1,0 +1,38 @@
+"""The demo practice `make run` seeds: once, with cases of every kind, who pays, an open
+attention item on a case, the catalog and this week's appointments."""
+
+from __future__ import annotations
+
+from core.db import SessionMaker
+from devstack.seed import seed_demo
+from tests.fixtures.app import settings_for
+from tests.fixtures.db import Database
+
+
+async def test_the_demo_seed_runs_once_and_can_be_clicked_through(
+    sessionmaker: SessionMaker, db: Database
+) -> None:
+    settings = settings_for(db, DEMO_SEED=True)
+    assert await seed_demo(sessionmaker, settings) is True
+    assert await seed_demo(sessionmaker, settings) is False  # already there: nothing added
+    with db.owner() as owner:
+        kinds = dict(owner.execute("SELECT kind, count(*) FROM cases GROUP BY kind").fetchall())
+        payers = owner.execute("SELECT count(*) FROM case_payers").fetchone()
+        case_tasks = owner.execute(
+            "SELECT count(*) FROM tasks WHERE subject_type = 'case' AND status = 'open'"
+        ).fetchone()
+        open_cases = owner.execute("SELECT count(*) FROM cases WHERE status = 'open'").fetchone()
+        booked = owner.execute(
+            "SELECT count(*), count(DISTINCT provider_id), count(*) FILTER (WHERE status = 'attended')"
+            " FROM appointments"
+        ).fetchone()
+        services = owner.execute("SELECT count(*) FROM practice_services").fetchone()
+    assert set(kinds) == {
+        "individual", "couple", "family", "therapy_group", "consultation",
+        "consultation_group", "workshop_group",
+    }  # fmt: skip
+    assert payers is not None and payers[0] >= 2
+    assert case_tasks is not None and case_tasks[0] >= 1
+    assert booked is not None and open_cases is not None
+    assert booked[0] == open_cases[0] and booked[1] >= 3  # a week for every open case
+    assert services == (7,)
