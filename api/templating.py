@@ -34,7 +34,7 @@ def navigation(auth: Any) -> list[NavItem]:
     items = [
         NavItem("dashboard", "Dashboard", "/dashboard"),
         NavItem("clients", "Clients", "/clients"),
-        NavItem("calendar", "Calendar", "/calendar", available=False),
+        NavItem("calendar", "Calendar", "/calendar"),
         NavItem("billing", "Billing", "/billing", available=False),
         NavItem("tasks", "Tasks", "/tasks"),
     ]

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from core.db import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound
 from models.orm.case import Case, CaseKind, Participant
+from models.orm.person import Person
 from models.orm.scheduling import (
     CANCELLED,
     TIME_HOLDING,
@@ -306,10 +307,17 @@ async def set_attendance(
 async def attendance_of(uow: UnitOfWork, appointment_id: uuid.UUID) -> list[Attendance]:
     return list(
         await uow.session.scalars(
-            select(Attendance).where(
+            select(Attendance)
+            .join(
+                Person,
+                (Person.practice_id == Attendance.practice_id)
+                & (Person.id == Attendance.person_id),
+            )
+            .where(
                 Attendance.practice_id == uow.practice_id,
                 Attendance.appointment_id == appointment_id,
             )
+            .order_by(Person.sort_name, Person.id)
         )
     )
 
