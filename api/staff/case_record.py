@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -39,6 +40,7 @@ from services.cases.records import load_case, visible_ids
 from services.cases.search import search
 from services.cases.views import case_read, people_of
 from services.people.relationships import KIND_LABELS, SCOPE_LABELS, helpers_of, relationships_of
+from services.scheduling.appointments import upcoming_of
 from services.staff import list_staff
 from services.summary import SummaryContext, build_summary
 
@@ -94,6 +96,12 @@ async def case_context(
         SummaryContext(uow, me.actor, case, grants, parts, people, today, now_of(request))
     )
     current = [p for p in parts if p.is_current]
+    zone = ZoneInfo(me.practice.timezone)
+    upcoming = [
+        {"id": a.id, "local": f"{a.starts_at.astimezone(zone):%a %b %-d, %H:%M %Z}",
+         "label": None if a.status == "scheduled" else a.status.replace("_", " ")}
+        for a in await upcoming_of(uow, case.id, now_of(request))
+    ]  # fmt: skip
     context: dict[str, Any] = {
         "active": "clients",
         "tab": tab if tab in dict(TABS) else "overview",
@@ -126,6 +134,7 @@ async def case_context(
         "needs_identified": needs_identified_client(CaseKind(case.kind), case.cap_superbills),
         "errors": {},
         "form": None,
+        "upcoming": upcoming,
         **extra,
     }
     if context["tab"] == "relationships":

@@ -350,3 +350,22 @@ async def count_appointments(uow: UnitOfWork, case_id: uuid.UUID) -> int:
         )
         or 0
     )
+
+
+async def upcoming_of(
+    uow: UnitOfWork, case_id: uuid.UUID, now: datetime, limit: int = 5
+) -> list[Appointment]:
+    """The case's next appointments (those still holding time, from now on)."""
+    return list(
+        await uow.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.practice_id == uow.practice_id,
+                Appointment.case_id == case_id,
+                Appointment.ends_at > now,
+                Appointment.status.in_(sorted(TIME_HOLDING)),
+            )
+            .order_by(Appointment.starts_at, Appointment.id)
+            .limit(limit)
+        )
+    )

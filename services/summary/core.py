@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from core.db import UnitOfWork
 from models.orm.case import Case, Participant
 from models.orm.person import Person, PersonHelper, Verification
+from models.orm.scheduling import TIME_HOLDING, Appointment
 from models.orm.task import Task, TaskStatus
 from services.access import Action, Actor, CaseReach, can
 from services.cases.payers import FULL_SHARE, payers_of
@@ -105,7 +106,7 @@ async def lifecycle(ctx: SummaryContext, summary: Summary) -> None:
         for p in ctx.current
         if ctx.people[p.person_id].lifecycle in ("prospect", "intake_pending")
     ]
-    # Scheduling adds "no appointment yet" to this; until then every prospect is ready.
+    # (the scheduling contributor takes this back once an appointment is booked)
     if waiting and ctx.case.is_open:
         summary.add_state(
             State("ready_to_schedule", "Ready to schedule", "Schedule a first appointment.", 30)
@@ -202,7 +203,27 @@ async def billing_arrangement(ctx: SummaryContext, summary: Summary) -> None:
     summary.billing = lines
 
 
-CONTRIBUTORS: list[Contributor] = [lifecycle, attention, billing_arrangement]
+async def scheduling(ctx: SummaryContext, summary: Summary) -> None:
+    """Appointments refine the lifecycle contributor: a case with a booked (or held)
+    appointment is no longer "Ready to schedule", and its first-appointment step is done."""
+    booked = await ctx.uow.session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .where(
+            Appointment.practice_id == ctx.actor.practice_id,
+            Appointment.case_id == ctx.case.id,
+            Appointment.status.in_(sorted(TIME_HOLDING)),
+        )
+    )
+    if booked:
+        summary.states = [s for s in summary.states if s.key != "ready_to_schedule"]
+    summary.checklist = [
+        ChecklistItem(item.label, bool(booked)) if item.label == "First appointment" else item
+        for item in summary.checklist
+    ]
+
+
+CONTRIBUTORS: list[Contributor] = [lifecycle, scheduling, attention, billing_arrangement]
 
 
 async def build_summary(ctx: SummaryContext) -> Summary:

@@ -128,3 +128,23 @@ async def test_bad_booking_forms_are_explained(app: FastAPI, crew: Crew, db: Dat
     assert "Choose a day and a time." in body and "Minutes, like 50." in body
     assert odd.status_code == 200
     assert count(db, "appointments") == 0
+
+
+async def test_the_case_record_schedules_and_shows_what_is_booked(
+    app: FastAPI, crew: Crew, sessionmaker: SessionMaker
+) -> None:
+    service, office = await _catalog(sessionmaker, crew)
+    case_id = await open_case(sessionmaker, crew, "individual", person("Ana", "Ruiz"))
+    async with client_for(app) as client:
+        await sign_in(client, crew.team.provider.email)
+        before = await client.get(f"/cases/{case_id}")
+        link = re.search(r'href="(/appointments/new\?case=[^"]+)"', before.text)
+        assert link is not None
+        form = await client.get(unescape(link.group(1)))
+        await client.post("/appointments", data={"case_id": str(case_id), "service_id": service,
+                          "location_id": office, "date": "2026-12-08", "time": "09:00"})  # fmt: skip
+        after = texts((await client.get(f"/cases/{case_id}")).text)
+    assert "Ready to schedule" in texts(before.text) and "None booked" in texts(before.text)
+    assert f'value="{case_id}" selected' in form.text  # the case is chosen already
+    assert "Ready to schedule" not in after
+    assert "Tue Dec 8, 09:00 CST" in after and "First appointment (done)" in after
