@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -75,7 +75,9 @@ def _checked_start(moment: datetime) -> datetime:
         raise InvalidInput(
             "Out of range", field_errors={"starts_at": "Choose a time between 2000 and 2099."}
         )
-    return moment
+    # (in UTC: arithmetic on an aware local time is wall-clock arithmetic in Python, which
+    # would make a session across a DST change an hour too long or short)
+    return moment.astimezone(UTC)
 
 
 async def _provider(uow: UnitOfWork, actor: Actor, provider_id: uuid.UUID) -> StaffMember:
