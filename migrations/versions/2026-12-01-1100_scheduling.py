@@ -15,6 +15,10 @@ Create Date: 2026-12-01 11:00:00
   a partial EXCLUDE USING gist constraint (btree_gist), so a cancelled or late-cancelled
   slot is rebookable and two concurrent bookings cannot both commit. `sequence` counts
   changes (the calendar feeds' SEQUENCE).
+- appointment_series: a recurrence (weekly every N weeks on weekdays, or monthly by
+  weekday) kept as local wall time in its own TZID, with its RRULE text; occurrences are
+  materialized as appointments up to `materialized_until` (a rolling horizon the
+  AttentionSweep extends). An occurrence is unique per (series, original local time).
 - appointment_attendance: one row per participant of a multi-person appointment (the unit
   billing will use).
 - A trigger adds (provider, case, 'appointment') to case_access and removes it when the
@@ -109,6 +113,60 @@ def _catalog() -> None:
     op.execute("GRANT SELECT, INSERT, UPDATE ON locations TO pr_app")
 
 
+def _series() -> None:
+    op.execute(
+        """
+        CREATE TABLE appointment_series (
+          id uuid NOT NULL DEFAULT gen_random_uuid(),
+          practice_id uuid NOT NULL,
+          case_id uuid NOT NULL,
+          provider_id uuid NOT NULL,
+          service_id uuid NOT NULL,
+          location_id uuid NOT NULL,
+          format text NOT NULL,
+          frequency text NOT NULL,
+          every integer NOT NULL DEFAULT 1,
+          weekdays smallint[] NOT NULL DEFAULT '{}',
+          week_of_month smallint,
+          first_day date NOT NULL,
+          local_time time NOT NULL,
+          timezone text NOT NULL,
+          duration_minutes integer NOT NULL,
+          occurrences integer,
+          last_day date,
+          rrule text NOT NULL,
+          materialized_until timestamptz,
+          ended_at timestamptz,
+          created_by_staff_id uuid,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT pk_appointment_series PRIMARY KEY (id),
+          CONSTRAINT uq_appointment_series_practice_id_id UNIQUE (practice_id, id),
+          CONSTRAINT fk_appointment_series_case
+            FOREIGN KEY (practice_id, case_id) REFERENCES cases (practice_id, id),
+          CONSTRAINT fk_appointment_series_provider
+            FOREIGN KEY (practice_id, provider_id) REFERENCES staff_members (practice_id, id),
+          CONSTRAINT fk_appointment_series_service
+            FOREIGN KEY (practice_id, service_id) REFERENCES practice_services (practice_id, id),
+          CONSTRAINT fk_appointment_series_location
+            FOREIGN KEY (practice_id, location_id) REFERENCES locations (practice_id, id),
+          CONSTRAINT ck_appointment_series_frequency_known
+            CHECK (frequency IN ('weekly', 'monthly')),
+          CONSTRAINT ck_appointment_series_every CHECK (every BETWEEN 1 AND 12),
+          CONSTRAINT ck_appointment_series_duration CHECK (duration_minutes BETWEEN 5 AND 720),
+          CONSTRAINT ck_appointment_series_end
+            CHECK (occurrences IS NULL OR last_day IS NULL)
+        )
+        """
+    )
+    op.execute(
+        "CREATE INDEX ix_appointment_series_horizon ON appointment_series"
+        " (practice_id, materialized_until) WHERE ended_at IS NULL"
+    )
+    _tenant_rls("appointment_series")
+    op.execute("GRANT SELECT, INSERT, UPDATE ON appointment_series TO pr_app")
+
+
 def _appointments() -> None:
     op.execute(
         f"""
@@ -129,6 +187,7 @@ def _appointments() -> None:
           supervisor_id uuid,
           memo text,
           series_id uuid,
+          occurrence_local timestamp,
           sequence integer NOT NULL DEFAULT 0,
           created_by_staff_id uuid,
           cancelled_at timestamptz,
@@ -146,6 +205,11 @@ def _appointments() -> None:
             FOREIGN KEY (practice_id, location_id) REFERENCES locations (practice_id, id),
           CONSTRAINT fk_appointments_supervisor
             FOREIGN KEY (practice_id, supervisor_id) REFERENCES staff_members (practice_id, id),
+          CONSTRAINT fk_appointments_series
+            FOREIGN KEY (practice_id, series_id) REFERENCES appointment_series (practice_id, id),
+          CONSTRAINT uq_appointments_occurrence UNIQUE (practice_id, series_id, occurrence_local),
+          CONSTRAINT ck_appointments_occurrence_of_series
+            CHECK ((series_id IS NULL) = (occurrence_local IS NULL)),
           CONSTRAINT fk_appointments_created_by
             FOREIGN KEY (practice_id, created_by_staff_id) REFERENCES staff_members (practice_id, id),
           CONSTRAINT ck_appointments_format_known CHECK (format IN ('in_person', 'video', 'phone')),
@@ -235,10 +299,17 @@ def _appointments() -> None:
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     _catalog()
+    _series()
     _appointments()
 
 
 def downgrade() -> None:
-    for table in ("appointment_attendance", "appointments", "locations", "practice_services"):
+    for table in (
+        "appointment_attendance",
+        "appointments",
+        "appointment_series",
+        "locations",
+        "practice_services",
+    ):
         op.execute(f"DROP TABLE IF EXISTS {table}")
     op.execute("DROP FUNCTION IF EXISTS sync_appointment_access()")

@@ -7,10 +7,22 @@ included), the case_access trigger and row-level security are in the migration (
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as dtime
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, Boolean, DateTime, Integer, Text, UniqueConstraint, func
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    SmallInteger,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
@@ -107,6 +119,7 @@ class Appointment(TenantRow, Timestamps, Base):
     supervisor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     memo: Mapped[str | None] = mapped_column(Text)
     series_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    occurrence_local: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     sequence: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -126,3 +139,28 @@ class Attendance(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
+
+
+class AppointmentSeries(TenantRow, Timestamps, Base):
+    __tablename__ = "appointment_series"
+    __table_args__ = (UniqueConstraint("practice_id", "id"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    service_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    location_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    format: Mapped[str] = mapped_column(Text, nullable=False)
+    frequency: Mapped[str] = mapped_column(Text, nullable=False)
+    every: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    weekdays: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), nullable=False, default=list)
+    week_of_month: Mapped[int | None] = mapped_column(SmallInteger)
+    first_day: Mapped[date] = mapped_column(Date, nullable=False)
+    local_time: Mapped[dtime] = mapped_column(Time, nullable=False)
+    timezone: Mapped[str] = mapped_column(Text, nullable=False)
+    duration_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    occurrences: Mapped[int | None] = mapped_column(Integer)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    rrule: Mapped[str] = mapped_column(Text, nullable=False)
+    materialized_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

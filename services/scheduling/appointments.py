@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound
-from models.orm.case import Case, CaseKind, Participant
+from models.orm.case import CaseKind, Participant
 from models.orm.person import Person
 from models.orm.scheduling import (
     CANCELLED,
@@ -205,21 +205,21 @@ async def book(
     )
     uow.session.add(appointment)
     await _hold(uow, appointment, tz)
-    if (
-        CaseKind(case.kind) is not CaseKind.individual
-        and CaseKind(case.kind) is not CaseKind.consultation
-    ):
-        await _expect_participants(uow, case, appointment)
+    if CaseKind(case.kind) not in (CaseKind.individual, CaseKind.consultation):
+        await expect_participants(uow, case.id, appointment, tz)
     return appointment
 
 
-async def _expect_participants(uow: UnitOfWork, case: Case, appointment: Appointment) -> None:
+async def expect_participants(
+    uow: UnitOfWork, case_id: uuid.UUID, appointment: Appointment, tz: str
+) -> None:
+    """One attendance row per participant in the case on the appointment's local day."""
     assert uow.practice_id is not None
-    day = appointment.starts_at.date()
+    day = appointment.starts_at.astimezone(ZoneInfo(tz)).date()
     people = await uow.session.scalars(
         select(Participant.person_id).where(
             Participant.practice_id == uow.practice_id,
-            Participant.case_id == case.id,
+            Participant.case_id == case_id,
             Participant.joined_on <= day,
             (Participant.left_on.is_(None)) | (Participant.left_on >= day),
         )

@@ -41,9 +41,9 @@ async def sweep(env: WorkflowEnvironment, crew: Team, as_of: datetime) -> Attent
 
 
 def counts(state: AttentionSweepState) -> dict[str, int]:
-    [check] = state.checks
-    assert check.check == "overdue_tasks"
-    return check.counts
+    """The overdue-tasks check's counts (the sweep runs every planned check in order)."""
+    assert [c.check for c in state.checks] == ["overdue_tasks", "series_horizon"]
+    return state.checks[0].counts
 
 
 def mails(db: Database, template: str) -> list[tuple[str, str]]:

@@ -1,0 +1,274 @@
+"""Recurring series: create, materialize within a rolling horizon, change "this and
+following", and the AttentionSweep check that extends every series' horizon.
+
+- A series is booked like an appointment (same case, provider, service, location and
+  access rules) plus a recurrence (`services.scheduling.recurrence`).
+- Occurrences become appointments up to HORIZON ahead. Each one is unique per (series,
+  original local time), so materializing twice adds nothing. An occurrence whose time is
+  held by another appointment is not booked: it becomes a *schedule clash* task for the
+  provider (one per occurrence, by business key) instead of failing the series.
+- "This occurrence": the appointment itself (move, cancel). "This and following": the
+  series ends before the occurrence (its later scheduled appointments are cancelled by
+  the practice) and a new series with the changes starts at it. "All": the same from the
+  first occurrence that has not happened yet.
+- A group roster change applies to future occurrences: attendance rows are made when an
+  occurrence is materialized, from who is in the case on its day.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.db import UnitOfWork
+from core.errors import InvalidInput
+from models.orm.case import Case, CaseKind
+from models.orm.scheduling import Appointment, AppointmentSeries, AppointmentStatus
+from services.access import Action, Actor
+from services.cases.records import load_case
+from services.practice_settings import settings_of
+from services.practices import get_practice
+from services.scheduling import appointments as appts
+from services.scheduling.catalog import get_location, get_service
+from services.scheduling.recurrence import Frequency, Recurrence, checked, resolve
+from services.tasks.commands import Opener, TaskOpen, open_task
+from services.tasks.kinds import SubjectType, TaskKind
+
+HORIZON = timedelta(weeks=12)
+EXCLUSION_SQLSTATE = "23P01"
+
+
+@dataclass(frozen=True)
+class SeriesIn:
+    booking: appts.Booking  # the first occurrence's details (its start is the first day/time)
+    frequency: str = Frequency.weekly
+    every: int = 1
+    weekdays: tuple[int, ...] = ()
+    week_of_month: int | None = None
+    occurrences: int | None = None
+    last_day: date | None = None
+
+
+@dataclass(frozen=True)
+class Materialized:
+    created: int
+    clashes: int
+
+
+def recurrence_of(series: AppointmentSeries) -> Recurrence:
+    return Recurrence(
+        Frequency(series.frequency), series.first_day, series.local_time, series.timezone,
+        interval=series.every, weekdays=tuple(series.weekdays),
+        week_of_month=series.week_of_month, count=series.occurrences, until=series.last_day,
+    )  # fmt: skip
+
+
+async def create_series(
+    uow: UnitOfWork, actor: Actor, data: SeriesIn, *, tz: str, now: datetime
+) -> tuple[AppointmentSeries, Materialized]:
+    assert uow.practice_id is not None
+    if data.frequency not in Frequency.__members__:
+        raise InvalidInput("How often?", field_errors={"frequency": "Weekly or monthly."})
+    first = data.booking.starts_at
+    if first.tzinfo is None:
+        raise InvalidInput("A time without a zone", field_errors={"starts_at": "Give the zone."})
+    local = first.astimezone(ZoneInfo(tz))
+    rule = checked(
+        Recurrence(
+            Frequency(data.frequency), local.date(), local.time().replace(tzinfo=None), tz,
+            interval=data.every, weekdays=data.weekdays, week_of_month=data.week_of_month,
+            count=data.occurrences, until=data.last_day,
+        )
+    )  # fmt: skip
+    # The first occurrence is booked like any appointment: every field is checked there,
+    # and a clash on the first day is the user's to fix (409), not a task.
+    nested = await uow.session.begin_nested()
+    try:
+        probe = await appts.book(uow, actor, data.booking, tz=tz, now=now)
+    finally:
+        await nested.rollback()
+    series = AppointmentSeries(
+        id=uuid.uuid4(), practice_id=uow.practice_id, case_id=probe.case_id,
+        provider_id=probe.provider_id, service_id=probe.service_id,
+        location_id=probe.location_id, format=probe.format, frequency=rule.frequency,
+        every=rule.interval, weekdays=list(rule.weekdays), week_of_month=rule.week_of_month,
+        first_day=rule.start, local_time=rule.at, timezone=tz,
+        duration_minutes=int((probe.ends_at - probe.starts_at).total_seconds() // 60),
+        occurrences=rule.count, last_day=rule.until, rrule=rule.rrule_text(),
+        created_by_staff_id=actor.staff_id,
+    )  # fmt: skip
+    uow.session.add(series)
+    await uow.session.flush()
+    done = await materialize(uow, series, until=now + HORIZON, now=now, template=data.booking)
+    return series, done
+
+
+async def materialize(
+    uow: UnitOfWork,
+    series: AppointmentSeries,
+    *,
+    until: datetime,
+    now: datetime,
+    template: appts.Booking | None = None,
+) -> Materialized:
+    """Book the series' occurrences from where it stopped (or now) up to `until`."""
+    assert uow.practice_id is not None
+    floor = now - timedelta(days=1)  # (nothing is booked into the past)
+    start = max(series.materialized_until or floor, floor)
+    start = min(start, until)
+    if series.ended_at is not None or start >= until:
+        return Materialized(0, 0)
+    existing = set(
+        await uow.session.scalars(
+            select(Appointment.occurrence_local).where(
+                Appointment.practice_id == uow.practice_id, Appointment.series_id == series.id
+            )
+        )
+    )
+    created = clashes = 0
+    case_kind = await _case_kind(uow, series.case_id)
+    base = await _fee_and_pos(uow, series)
+    for local, instant in recurrence_of(series).occurrences(start, until):
+        if local in existing or instant < now - timedelta(days=1):
+            continue
+        appointment = Appointment(
+            id=uuid.uuid4(), practice_id=uow.practice_id, case_id=series.case_id,
+            provider_id=series.provider_id, service_id=series.service_id,
+            location_id=series.location_id, format=series.format, starts_at=instant,
+            ends_at=instant + timedelta(minutes=series.duration_minutes),
+            status=AppointmentStatus.scheduled, fee_cents=base[0], pos_code=base[1],
+            modifiers=sorted(set(template.modifiers)) if template else [],
+            memo=template.memo if template else None, series_id=series.id,
+            occurrence_local=local, created_by_staff_id=series.created_by_staff_id,
+        )  # fmt: skip
+        other = await appts.clash_of(
+            uow, series.provider_id, appointment.starts_at, appointment.ends_at
+        )
+        booked = False
+        if other is None:
+            nested = await uow.session.begin_nested()
+            uow.session.add(appointment)
+            try:
+                await uow.session.flush()
+                await nested.commit()
+                booked = True
+            except IntegrityError as exc:
+                await nested.rollback()
+                if getattr(getattr(exc, "orig", None), "sqlstate", None) != EXCLUSION_SQLSTATE:
+                    raise
+        if booked:
+            created += 1
+            if case_kind not in (CaseKind.individual, CaseKind.consultation):
+                await appts.expect_participants(uow, series.case_id, appointment, series.timezone)
+        else:
+            clashes += 1
+            await _clash_task(uow, series, local, now)
+    series.materialized_until = max(until, series.materialized_until or until)
+    await uow.session.flush()
+    return Materialized(created, clashes)
+
+
+async def _case_kind(uow: UnitOfWork, case_id: uuid.UUID) -> CaseKind:
+    kind = await uow.session.scalar(
+        select(Case.kind).where(Case.practice_id == uow.practice_id, Case.id == case_id)
+    )
+    return CaseKind(kind or CaseKind.individual)
+
+
+async def _fee_and_pos(uow: UnitOfWork, series: AppointmentSeries) -> tuple[int, str]:
+    service = await get_service(uow, series.service_id)
+    location = await get_location(uow, series.location_id)
+    return service.fee_cents, location.pos_code
+
+
+async def _clash_task(
+    uow: UnitOfWork, series: AppointmentSeries, local: datetime, now: datetime
+) -> None:
+    practice = await get_practice(uow)
+    await open_task(
+        uow,
+        TaskOpen(
+            kind=TaskKind.schedule_clash,
+            title=f"A series session on {local:%a %b %-d, %H:%M} clashes with another booking",
+            opener=Opener(workflow_id=f"series-{series.id}"),
+            clinician_id=series.provider_id,
+            subject=(SubjectType.case, series.case_id),
+            due_at=resolve(local, series.timezone),
+            business_key=f"series-clash:{series.id}:{local.isoformat()}",
+        ),
+        settings_of(practice),
+        now,
+    )
+
+
+async def end_before(
+    uow: UnitOfWork, series: AppointmentSeries, local: datetime, *, now: datetime
+) -> int:
+    """End the series just before occurrence `local`: later scheduled occurrences are
+    cancelled by the practice (history before it is kept). Returns how many."""
+    series.last_day = local.date() - timedelta(days=1)
+    series.occurrences = None
+    if series.last_day < series.first_day:
+        series.last_day = series.first_day
+        series.ended_at = now
+    series.rrule = recurrence_of(series).rrule_text()
+    later = list(
+        await uow.session.scalars(
+            select(Appointment).where(
+                Appointment.practice_id == uow.practice_id,
+                Appointment.series_id == series.id,
+                Appointment.occurrence_local >= local,
+                Appointment.status == AppointmentStatus.scheduled,
+            )
+        )
+    )
+    for appointment in later:
+        appointment.status = AppointmentStatus.cancelled_by_practice
+        appointment.cancelled_at = now
+        appointment.sequence += 1
+    if local <= datetime.combine(series.first_day, time()):
+        series.ended_at = now
+    await uow.session.flush()
+    return len(later)
+
+
+async def change_following(
+    uow: UnitOfWork,
+    actor: Actor,
+    series: AppointmentSeries,
+    local: datetime,
+    changes: SeriesIn,
+    *,
+    tz: str,
+    now: datetime,
+) -> tuple[AppointmentSeries, Materialized]:
+    """ "This and following": end the series before `local`, start a new one there."""
+    await load_case(uow, actor, series.case_id, Action.change_case)
+    await end_before(uow, series, local, now=now)
+    return await create_series(uow, actor, changes, tz=tz, now=now)
+
+
+async def extend_horizons(uow: UnitOfWork, as_of: datetime) -> dict[str, int]:
+    """The AttentionSweep's check: every open series materialized up to as_of + HORIZON."""
+    target = as_of + HORIZON
+    rows = list(
+        await uow.session.scalars(
+            select(AppointmentSeries).where(
+                AppointmentSeries.practice_id == uow.practice_id,
+                AppointmentSeries.ended_at.is_(None),
+                (AppointmentSeries.materialized_until.is_(None))
+                | (AppointmentSeries.materialized_until < target - timedelta(days=1)),
+            )
+        )
+    )
+    created = clashes = 0
+    for series in rows:
+        done = await materialize(uow, series, until=target, now=as_of)
+        created += done.created
+        clashes += done.clashes
+    return {"series": len(rows), "created": created, "clashes": clashes}
