@@ -34,6 +34,7 @@ from services.cases.records import load_case, visible_case_clause
 from services.cases.views import people_of
 from services.scheduling import appointments as appts
 from services.scheduling import catalog
+from services.scheduling import series as series_svc
 from services.scheduling.calendar import DAY_END, DAY_START, calendar, calendars_for, week_start
 
 router = APIRouter(route_class=AppRoute, include_in_schema=False)
@@ -161,7 +162,8 @@ async def new(request: Request, uow: Uow, me: CurrentStaff) -> Response:
         "case_id": q.get("case", ""), "provider_id": q.get("provider", ""),
         "date": q.get("date", "") or today_of(request, me).isoformat(),
         "time": q.get("time", "") or "09:00", "service_id": "", "location_id": "",
-        "format": "", "duration_minutes": "", "memo": "",
+        "format": "", "duration_minutes": "", "memo": "", "repeat": "none", "every": "1",
+        "count": "", "until": "",
     }  # fmt: skip
     return render(request, "staff/appointments/new.html", await _form_context(uow, me, values))
 
@@ -180,7 +182,7 @@ def _local(values: dict[str, str], tz: str, errors: dict[str, str]) -> datetime 
 async def create(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Response:
     form = await read_form(request)
     names = ("case_id", "provider_id", "date", "time", "service_id", "location_id", "format",
-             "duration_minutes", "memo")  # fmt: skip
+             "duration_minutes", "memo", "repeat", "every", "count", "until")  # fmt: skip
     values = {n: field(form, n, 2000 if n == "memo" else 60) for n in names}
     errors: dict[str, str] = {}
     starts = _local(values, me.practice.timezone, errors)
@@ -196,6 +198,20 @@ async def create(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> 
     )
     if minutes_raw and minutes is None:
         errors["duration_minutes"] = "Minutes, like 50."
+    repeat = values["repeat"] or "none"
+    every = int(values["every"]) if values["every"] in ("1", "2", "3", "4") else 1
+    count = (
+        int(values["count"])
+        if values["count"].isascii() and values["count"].isdigit() and len(values["count"]) < 4
+        else None
+    )
+    until = _date(values["until"], date.min) if values["until"] else None
+    if repeat not in ("none", "weekly", "monthly"):
+        errors["repeat"] = "Choose how it repeats."
+    if values["count"] and count is None:
+        errors["count"] = "A number of sessions, like 10."
+    if until == date.min:
+        errors["until"] = "Use a date like 2027-03-31."
     try:
         async with savepoint(uow):
             if errors or starts is None:
@@ -204,16 +220,29 @@ async def create(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> 
             assert case_id is not None
             assert service_id is not None
             assert location_id is not None
-            appointment = await appts.book(
-                uow, me.actor,
-                appts.Booking(
-                    case_id=case_id, service_id=service_id,
-                    location_id=location_id, starts_at=starts,
-                    provider_id=ids["provider_id"], format=values["format"] or None,
-                    duration_minutes=minutes, memo=values["memo"] or None,
-                ),
-                tz=me.practice.timezone, now=now_of(request),
+            booking = appts.Booking(
+                case_id=case_id, service_id=service_id, location_id=location_id,
+                starts_at=starts, provider_id=ids["provider_id"],
+                format=values["format"] or None, duration_minutes=minutes,
+                memo=values["memo"] or None,
             )  # fmt: skip
+            if repeat != "none":
+                series, done = await series_svc.create_series(
+                    uow, me.actor,
+                    series_svc.SeriesIn(booking=booking, frequency=repeat, every=every,
+                                        occurrences=count, last_day=until),
+                    tz=me.practice.timezone, now=now_of(request),
+                )  # fmt: skip
+                audit.subject("appointment_series", [series.id])
+                local = starts.astimezone(ZoneInfo(me.practice.timezone)).date()
+                message = f"{done.created} sessions booked ({series.rrule})."
+                if done.clashes:
+                    message += f" {done.clashes} clash with other bookings: see Tasks."
+                url = f"/calendar?provider={series.provider_id}&date={local.isoformat()}"
+                return redirect(request, url, message)
+            appointment = await appts.book(
+                uow, me.actor, booking, tz=me.practice.timezone, now=now_of(request)
+            )
     except DomainError as exc:
         context = await _form_context(uow, me, values, errors=exc.field_errors, message=exc.message)
         return render(request, "staff/appointments/new.html", context, status=exc.status)

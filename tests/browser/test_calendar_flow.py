@@ -50,3 +50,37 @@ async def test_book_from_the_week_and_mark_attendance(
     await expect(block).to_be_visible()
     await expect(block).to_contain_text("10:00")
     await screenshot(page, "calendar-week")
+
+
+async def test_schedule_a_weekly_series_from_the_calendar(
+    page: Page, live_url: str, crew: Crew, sessionmaker: SessionMaker
+) -> None:
+    async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+        await create_service(
+            uow, ServiceIn(name="Group therapy", duration_minutes=90, fee="60", cpt_code="90853")
+        )
+        await create_location(
+            uow, LocationIn(name="Office", timezone="America/Chicago", formats=["in_person"])
+        )
+    await open_case(sessionmaker, crew, "therapy_group", person("Ann", "One"), person("Ben", "Two"),
+                    name="Thursday DBT")  # fmt: skip
+    await sign_in_provider(page, live_url, crew)
+    thursday = TODAY + timedelta(days=(3 - TODAY.weekday()) % 7 + 7)
+    await page.goto(f"{live_url}/calendar?date={thursday.isoformat()}")
+    await page.get_by_role("link", name=f"Book {thursday:%a %b} {thursday.day} 17:00").click()
+    await page.get_by_label("Client or case").select_option(label="Thursday DBT")
+    await page.get_by_label("Service").select_option(label="Group therapy · 90 min")
+    await page.get_by_label("Location").select_option(label="Office")
+    await page.get_by_label("Repeats").select_option(label="Weekly")
+    await page.get_by_label("Sessions (optional)").fill("6")
+    await screenshot(page, "calendar-new-series")
+    await page.get_by_role("button", name="Book").click()
+    await expect(
+        page.get_by_text("6 sessions booked (FREQ=WEEKLY;BYDAY=TH;COUNT=6).")
+    ).to_be_visible()
+    block = page.locator("a.cal-appt", has_text="Thursday DBT")
+    await expect(block).to_have_count(1)
+    await expect(block).to_contain_text("17:00")
+    await screenshot(page, "calendar-series-week")
+    await page.get_by_role("link", name="Next →").click()
+    await expect(page.locator("a.cal-appt", has_text="Thursday DBT")).to_contain_text("17:00")
