@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import auth, cases, outbox, pages, tasks
+from bench import auth, calendar, cases, outbox, pages, tasks
 from bench.harness import BenchDatabase
 
 BENCHMARKS = {
@@ -23,6 +23,7 @@ BENCHMARKS = {
     "outbox": outbox.run,
     "tasks": tasks.run,
     "cases": cases.run,
+    "calendar": calendar.run,
 }
 SIZES = {"smoke": 100, "full": 1000}
 

@@ -15,6 +15,7 @@ that the database has no other SECURITY DEFINER function.)
 | api_token_by_hash | /api/v1 Bearer tokens | practice id, token id |
 | throttle_* | sign-in throttling (installation-wide, HMAC keys) | counters |
 | outbox_due | the outbox sweeper | practice id, command id |
+| calendar_feed_by_token | calendar subscription URLs (no session) | practice id, feed id |
 | people_matching, cases_named | the search box (\*) | person ids, case ids |
 
 (\*) Not cross-practice: they filter by the current practice themselves. They exist
@@ -123,3 +124,7 @@ def people_matching(words: list[str], like: str | None, digits: str | None) -> S
 def cases_named(query: str, like: str) -> Select[tuple[UUID]]:
     """Ids of the current practice's cases whose name is trigram-similar to the query."""
     return select(func.xp_cases_named(query, like).column_valued())
+
+
+async def calendar_feed_by_token(session: AsyncSession, token_hash: bytes) -> Found | None:
+    return await _one(session, "SELECT * FROM xp_calendar_feed_by_token(:v)", token_hash)

@@ -52,6 +52,8 @@ class PracticeSettings(BaseModel):
     # Minors (REL-1, decisions.md "Identities"): below this age a person's portal and billing
     # are handled by a representative or billing contact; the record shows "minor".
     minor_age_of_consent: int = Field(default=18, ge=CONSENT_MIN_AGE, le=CONSENT_MAX_AGE)
+    # What calendar feeds (CAL-*) show of a case: "initials" (default), "case_code", "names".
+    calendar_feed_detail: str = "initials"
 
 
 def settings_of(practice: Practice) -> PracticeSettings:
@@ -153,13 +155,21 @@ async def update_task_settings(
     await uow.session.flush()
 
 
-async def update_client_settings(uow: UnitOfWork, practice: Practice, *, minor_age: int) -> None:
+async def update_client_settings(
+    uow: UnitOfWork, practice: Practice, *, minor_age: int, feed_detail: str | None = None
+) -> None:
+    errors: dict[str, str] = {}
     if not CONSENT_MIN_AGE <= minor_age <= CONSENT_MAX_AGE:
-        message = f"Choose an age from {CONSENT_MIN_AGE} to {CONSENT_MAX_AGE}."
-        raise InvalidInput(
-            "The client settings were not saved", field_errors={"minor_age_of_consent": message}
+        errors["minor_age_of_consent"] = (
+            f"Choose an age from {CONSENT_MIN_AGE} to {CONSENT_MAX_AGE}."
         )
+    if feed_detail is not None and feed_detail not in ("initials", "case_code", "names"):
+        errors["calendar_feed_detail"] = "Choose initials, a case code or names."
+    if errors:
+        raise InvalidInput("The client settings were not saved", field_errors=errors)
     current = settings_of(practice)
     current.minor_age_of_consent = minor_age
+    if feed_detail is not None:
+        current.calendar_feed_detail = feed_detail
     _store(practice, current)
     await uow.session.flush()

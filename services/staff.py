@@ -348,3 +348,13 @@ async def revoke_grant(uow: UnitOfWork, grant_id: uuid.UUID, now: datetime) -> A
         grant.revoked_at = now
         await uow.session.flush()
     return grant
+
+
+def _register_hooks() -> None:
+    from services.scheduling.feeds import revoke_on_deactivation  # (scheduling builds on staff)
+
+    if revoke_on_deactivation not in DEACTIVATION_HOOKS:
+        DEACTIVATION_HOOKS.append(revoke_on_deactivation)
+
+
+_register_hooks()

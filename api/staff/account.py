@@ -15,10 +15,11 @@ from api.routing import AppRoute
 from api.staff.forms import field, read_form
 from api.staff.settings import page
 from core.db import UnitOfWork
-from core.errors import DomainError
+from core.errors import DomainError, PermissionDenied
 from services.auth import accounts, api_tokens, sessions
 from services.auth.login import Authenticator
 from services.auth.totp import provisioning_uri, qr_svg, recovery_codes_left
+from services.scheduling import feeds
 from services.staff import get_staff
 
 router = APIRouter(route_class=AppRoute, prefix="/settings/account", include_in_schema=False)
@@ -45,6 +46,8 @@ async def _context(
         current_session_id=me.session.id if me.session else None,
         totp_required=me.settings.totp_required,
         tz=me.practice.timezone,
+        feed=await feeds.live_feed(uow, me.member.id) if me.member.is_clinician else None,
+        is_clinician=me.member.is_clinician,
         **extra,
     )
 
@@ -199,3 +202,20 @@ async def revoke_others(request: Request, uow: Uow, me: CurrentStaff) -> Respons
         keep=me.session.id if me.session else None,
     )
     return redirect(request, "/settings/account", f"Signed out {count} other session(s).")
+
+
+@router.post("/calendar-feed", name="account.calendar_feed")
+async def calendar_feed(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Response:
+    """Create or regenerate (the old URL stops working) or revoke the calendar feed URL."""
+    form = await read_form(request)
+    if not me.member.is_clinician:
+        raise PermissionDenied("Admins have no calendar of their own.")
+    now = now_of(request)
+    audit.subject("staff_member", [me.member.id])
+    if field(form, "action", 10) == "revoke":
+        await feeds.revoke(uow, me.member.id, now)
+        return redirect(request, "/settings/account", "The calendar feed URL no longer works.")
+    token = await feeds.issue(uow, me.member.id, now)
+    base = request.app.state.settings.APP_BASE_URL.rstrip("/")
+    context = await _context(request, uow, me, feed_url=f"{base}/calendar/feed/{token}.ics")
+    return render(request, "settings/account.html", context)

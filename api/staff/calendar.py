@@ -25,15 +25,19 @@ from api.routing import AppRoute
 from api.staff.case_record import savepoint
 from api.staff.forms import field, read_form, uuid_field
 from core.db import UnitOfWork
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput, NotFound
+from core.security import token_hash
 from models.orm.case import Case, CaseStatus
-from models.orm.scheduling import AppointmentStatus, AttendanceStatus
+from models.orm.scheduling import AppointmentStatus, AttendanceStatus, CalendarFeed
+from services import cross_practice
 from services.access import Action, can
 from services.cases.commands import participants_of
 from services.cases.records import load_case, visible_case_clause
 from services.cases.views import people_of
+from services.practice_settings import settings_of
+from services.practices import get_practice
 from services.scheduling import appointments as appts
-from services.scheduling import catalog
+from services.scheduling import catalog, feeds
 from services.scheduling import series as series_svc
 from services.scheduling.calendar import DAY_END, DAY_START, calendar, calendars_for, week_start
 
@@ -357,3 +361,28 @@ async def attendance(request: Request, appointment_id: uuid.UUID, uow: Uow, me: 
     except DomainError as exc:
         return await _fail(request, uow, me, appointment_id, exc, "attendance")
     return redirect(request, f"/appointments/{appointment_id}", "Attendance saved.")
+
+
+@router.get("/calendar/feed/{token}.ics", name="calendar.feed")
+async def feed(request: Request, token: str, uow: Uow, audit: Audit) -> Response:
+    """A provider's subscription feed (RFC 5545), found by its secret token alone. A
+    revoked, regenerated or unknown token is a 404; the read is audited on the practice."""
+    found = await cross_practice.calendar_feed_by_token(uow.session, token_hash(token[:200]))
+    if found is None:
+        raise NotFound("No such calendar feed")
+    await uow.set_practice(found.practice_id)
+    row = await uow.session.get(CalendarFeed, found.id)
+    if row is None:
+        raise NotFound("No such calendar feed")
+    audit.practice_id = found.practice_id
+    audit.subject("calendar_feed", [row.id])
+    practice = await get_practice(uow)
+    text = await feeds.render(
+        uow, row, tz=practice.timezone, detail=settings_of(practice).calendar_feed_detail,
+        now=now_of(request), calname=f"{practice.name} appointments",
+    )  # fmt: skip
+    return Response(
+        text,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"},
+    )

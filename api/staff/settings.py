@@ -152,7 +152,10 @@ async def save_clients(request: Request, uow: Uow, me: CurrentStaff, audit: Audi
     raw = field(form, "minor_age_of_consent", 10)
     try:
         await update_client_settings(
-            uow, me.practice, minor_age=int(raw) if raw.isascii() and raw.isdigit() else -1
+            uow,
+            me.practice,
+            minor_age=int(raw) if raw.isascii() and raw.isdigit() else -1,
+            feed_detail=field(form, "calendar_feed_detail", 20) or None,
         )
     except DomainError as exc:
         context = await _practice_context(uow, me, clients_errors=exc.field_errors)

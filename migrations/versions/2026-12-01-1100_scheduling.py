@@ -21,6 +21,9 @@ Create Date: 2026-12-01 11:00:00
   AttentionSweep extends). An occurrence is unique per (series, original local time).
 - appointment_attendance: one row per participant of a multi-person appointment (the unit
   billing will use).
+- calendar_feeds: one live subscription token per staff member (only its SHA-256 is
+  stored; regenerating revokes the old one), found without a session through
+  `xp_calendar_feed_by_token`.
 - A trigger adds (provider, case, 'appointment') to case_access and removes it when the
   provider has no appointment left in the case.
 """
@@ -296,15 +299,57 @@ def _appointments() -> None:
     )
 
 
+def _feeds() -> None:
+    op.execute(
+        """
+        CREATE TABLE calendar_feeds (
+          id uuid NOT NULL DEFAULT gen_random_uuid(),
+          practice_id uuid NOT NULL,
+          staff_id uuid NOT NULL,
+          token_hash bytea NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          last_read_at timestamptz,
+          revoked_at timestamptz,
+          CONSTRAINT pk_calendar_feeds PRIMARY KEY (id),
+          CONSTRAINT uq_calendar_feeds_practice_id_id UNIQUE (practice_id, id),
+          CONSTRAINT uq_calendar_feeds_token UNIQUE (token_hash),
+          CONSTRAINT fk_calendar_feeds_staff
+            FOREIGN KEY (practice_id, staff_id) REFERENCES staff_members (practice_id, id)
+        )
+        """
+    )
+    op.execute(
+        "CREATE UNIQUE INDEX ix_calendar_feeds_live ON calendar_feeds (practice_id, staff_id)"
+        " WHERE revoked_at IS NULL"
+    )
+    _tenant_rls("calendar_feeds")
+    op.execute("GRANT SELECT, INSERT, UPDATE ON calendar_feeds TO pr_app")
+    # A subscription URL carries no session: the token finds its practice (ids only).
+    op.execute(
+        """
+        CREATE FUNCTION xp_calendar_feed_by_token(p_hash bytea)
+        RETURNS TABLE(practice_id uuid, feed_id uuid)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+        AS $$ SELECT practice_id, id FROM calendar_feeds
+              WHERE token_hash = p_hash AND revoked_at IS NULL $$
+        """
+    )
+    op.execute("REVOKE ALL ON FUNCTION xp_calendar_feed_by_token(bytea) FROM PUBLIC")
+    op.execute("GRANT EXECUTE ON FUNCTION xp_calendar_feed_by_token(bytea) TO pr_app")
+
+
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     _catalog()
     _series()
     _appointments()
+    _feeds()
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS xp_calendar_feed_by_token(bytea)")
     for table in (
+        "calendar_feeds",
         "appointment_attendance",
         "appointments",
         "appointment_series",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
+    LargeBinary,
     SmallInteger,
     Text,
     Time,
@@ -164,3 +165,16 @@ class AppointmentSeries(TenantRow, Timestamps, Base):
     materialized_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class CalendarFeed(TenantRow, Base):
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (UniqueConstraint("practice_id", "id"),)
+
+    staff_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    last_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
