@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.auth import Authenticated, CurrentStaff, now_of
 from api.deps import Audit, Uow
 from api.routing import AppRoute
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
-from models.orm.scheduling import Appointment, Location, PracticeService
+from models.orm.scheduling import Appointment, AvailabilityBlock, Location, PracticeService
 from models.schemas.scheduling import (
     AppointmentCreate,
     AppointmentMove,
@@ -30,6 +30,8 @@ from models.schemas.scheduling import (
     AppointmentStatusChange,
     AttendanceChange,
     AttendanceRead,
+    BlockRead,
+    BlockWrite,
     LocationRead,
     LocationWrite,
     ServiceRead,
@@ -38,7 +40,7 @@ from models.schemas.scheduling import (
 from services.access import Action, can, case_scope, require
 from services.cases.records import reach_of
 from services.scheduling import appointments as appts
-from services.scheduling import catalog
+from services.scheduling import availability, catalog
 
 router = APIRouter(route_class=AppRoute, prefix="/api/v1", tags=["scheduling"])
 
@@ -264,3 +266,66 @@ async def appointments_attendance(
     appointment = await appts.load_appointment(uow, me.actor, appointment_id, Action.change_case)
     await appts.set_attendance(uow, appointment, person_id, body.status)
     return _json(await _read(uow, me, appointment))
+
+
+def _block(b: AvailabilityBlock) -> BlockRead:
+    return BlockRead(
+        id=b.id, provider_id=b.provider_id, location_id=b.location_id, audience=b.audience,
+        formats=b.formats, service_ids=b.service_ids, weekdays=b.weekdays, on_date=b.on_date,
+        start_time=b.start_time, end_time=b.end_time, timezone=b.timezone,
+        effective_from=b.effective_from, effective_to=b.effective_to,
+    )  # fmt: skip
+
+
+def _block_in(body: BlockWrite, me: Authenticated) -> availability.BlockIn:
+    return availability.BlockIn(
+        provider_id=body.provider_id or me.actor.acting_for_id or me.member.id,
+        location_id=body.location_id, audience=body.audience, start_time=body.start_time,
+        end_time=body.end_time, effective_from=body.effective_from,
+        effective_to=body.effective_to, formats=tuple(body.formats),
+        service_ids=tuple(body.service_ids), weekdays=tuple(body.weekdays),
+        on_date=body.on_date, timezone=body.timezone,
+    )  # fmt: skip
+
+
+@router.get("/availability", name="api.availability_list", response_model=list[BlockRead])
+async def availability_list(request: Request, uow: Uow, me: CurrentStaff) -> list[BlockRead]:
+    raw = request.query_params.get("provider", "")
+    try:
+        provider = uuid.UUID(raw) if raw else me.actor.acting_for_id or me.member.id
+    except ValueError:
+        raise InvalidInput("Not a valid id", field_errors={"provider": "Not a valid id."}) from None
+    scope = case_scope(me.actor)
+    if scope is not None and provider not in scope:
+        raise NotFound("No such calendar")
+    return [_block(b) for b in await availability.blocks_of(uow, provider)]
+
+
+@router.post("/availability", name="api.availability_create", status_code=201,
+             response_model=BlockRead)  # fmt: skip
+async def availability_create(
+    body: BlockWrite, uow: Uow, me: CurrentStaff, audit: Audit
+) -> BlockRead:
+    block = await availability.create_block(uow, me.actor, _block_in(body, me))
+    audit.subject("availability_block", [block.id])
+    return _block(block)
+
+
+@router.put("/availability/{block_id}", name="api.availability_update", response_model=BlockRead)
+async def availability_update(
+    block_id: uuid.UUID, body: BlockWrite, uow: Uow, me: CurrentStaff, audit: Audit
+) -> BlockRead:
+    block = await availability.get_block(uow, me.actor, block_id)
+    await availability.update_block(uow, me.actor, block, _block_in(body, me))
+    audit.subject("availability_block", [block.id])
+    return _block(block)
+
+
+@router.delete("/availability/{block_id}", name="api.availability_delete", status_code=204)
+async def availability_delete(
+    block_id: uuid.UUID, uow: Uow, me: CurrentStaff, audit: Audit
+) -> Response:
+    block = await availability.get_block(uow, me.actor, block_id)
+    await availability.delete_block(uow, block)
+    audit.subject("availability_block", [block_id])
+    return Response(status_code=204)

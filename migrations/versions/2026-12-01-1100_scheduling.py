@@ -15,6 +15,9 @@ Create Date: 2026-12-01 11:00:00
   a partial EXCLUDE USING gist constraint (btree_gist), so a cancelled or late-cancelled
   slot is rebookable and two concurrent bookings cannot both commit. `sequence` counts
   changes (the calendar feeds' SEQUENCE).
+- availability_blocks: provider × location × formats × services (none listed: any) ×
+  audience (new clients, existing clients, both, staff-only) × weekly weekdays or one date
+  × hours × TZID × effective dates (AVAIL-1…7). Online booking will offer slots from them.
 - appointment_series: a recurrence (weekly every N weeks on weekdays, or monthly by
   weekday) kept as local wall time in its own TZID, with its RRULE text; occurrences are
   materialized as appointments up to `materialized_until` (a rolling horizon the
@@ -114,6 +117,56 @@ def _catalog() -> None:
     )
     _tenant_rls("locations")
     op.execute("GRANT SELECT, INSERT, UPDATE ON locations TO pr_app")
+
+
+def _availability() -> None:
+    op.execute(
+        """
+        CREATE TABLE availability_blocks (
+          id uuid NOT NULL DEFAULT gen_random_uuid(),
+          practice_id uuid NOT NULL,
+          provider_id uuid NOT NULL,
+          location_id uuid NOT NULL,
+          formats text[] NOT NULL,
+          service_ids uuid[] NOT NULL DEFAULT '{}',
+          audience text NOT NULL,
+          weekdays smallint[] NOT NULL DEFAULT '{}',
+          on_date date,
+          start_time time NOT NULL,
+          end_time time NOT NULL,
+          timezone text NOT NULL,
+          effective_from date NOT NULL,
+          effective_to date,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT pk_availability_blocks PRIMARY KEY (id),
+          CONSTRAINT uq_availability_blocks_practice_id_id UNIQUE (practice_id, id),
+          CONSTRAINT fk_availability_blocks_provider
+            FOREIGN KEY (practice_id, provider_id) REFERENCES staff_members (practice_id, id),
+          CONSTRAINT fk_availability_blocks_location
+            FOREIGN KEY (practice_id, location_id) REFERENCES locations (practice_id, id),
+          CONSTRAINT ck_availability_blocks_audience_known
+            CHECK (audience IN ('new_clients', 'existing_clients', 'both', 'staff_only')),
+          CONSTRAINT ck_availability_blocks_formats_known CHECK (
+            cardinality(formats) >= 1
+            AND formats <@ ARRAY['in_person', 'video', 'phone']::text[]
+          ),
+          CONSTRAINT ck_availability_blocks_when
+            CHECK ((cardinality(weekdays) > 0) <> (on_date IS NOT NULL)),
+          CONSTRAINT ck_availability_blocks_weekdays
+            CHECK (weekdays <@ ARRAY[0, 1, 2, 3, 4, 5, 6]::smallint[]),
+          CONSTRAINT ck_availability_blocks_hours CHECK (end_time > start_time),
+          CONSTRAINT ck_availability_blocks_dates
+            CHECK (effective_to IS NULL OR effective_to >= effective_from)
+        )
+        """
+    )
+    op.execute(
+        "CREATE INDEX ix_availability_blocks_provider ON availability_blocks"
+        " (practice_id, provider_id, effective_from)"
+    )
+    _tenant_rls("availability_blocks")
+    op.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON availability_blocks TO pr_app")
 
 
 def _series() -> None:
@@ -341,6 +394,7 @@ def _feeds() -> None:
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     _catalog()
+    _availability()
     _series()
     _appointments()
     _feeds()
@@ -353,6 +407,7 @@ def downgrade() -> None:
         "appointment_attendance",
         "appointments",
         "appointment_series",
+        "availability_blocks",
         "locations",
         "practice_services",
     ):

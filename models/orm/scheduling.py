@@ -178,3 +178,33 @@ class CalendarFeed(TenantRow, Base):
     )
     last_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Audience(StrEnum):
+    new_clients = "new_clients"
+    existing_clients = "existing_clients"
+    both = "both"
+    staff_only = "staff_only"  # internal time: never offered publicly
+
+
+class AvailabilityBlock(TenantRow, Timestamps, Base):
+    __tablename__ = "availability_blocks"
+    __table_args__ = (UniqueConstraint("practice_id", "id"),)
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    location_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    formats: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    service_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, default=list)
+    audience: Mapped[str] = mapped_column(Text, nullable=False)
+    weekdays: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), nullable=False, default=list)
+    on_date: Mapped[date | None] = mapped_column(Date)
+    start_time: Mapped[dtime] = mapped_column(Time, nullable=False)
+    end_time: Mapped[dtime] = mapped_column(Time, nullable=False)
+    timezone: Mapped[str] = mapped_column(Text, nullable=False)
+    effective_from: Mapped[date] = mapped_column(Date, nullable=False)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+
+    def applies_on(self, day: date) -> bool:
+        if day < self.effective_from or (self.effective_to is not None and day > self.effective_to):
+            return False
+        return day == self.on_date if self.on_date is not None else day.weekday() in self.weekdays

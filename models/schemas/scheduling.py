@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -125,3 +125,36 @@ class AppointmentRead(BaseModel):
 
 class AppointmentPage(BaseModel):
     items: list[AppointmentRead]
+
+
+class BlockWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider_id: uuid.UUID | None = Field(default=None, description="Default: you")
+    location_id: uuid.UUID
+    audience: str = Field(description="new_clients, existing_clients, both or staff_only")
+    start_time: time
+    end_time: time
+    effective_from: date
+    effective_to: date | None = None
+    formats: list[str] = Field(default_factory=list, max_length=3)
+    service_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    weekdays: list[int] = Field(default_factory=list, max_length=7, description="0 = Monday")
+    on_date: date | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class BlockRead(BaseModel):
+    id: uuid.UUID
+    provider_id: uuid.UUID
+    location_id: uuid.UUID
+    audience: str
+    formats: list[str]
+    service_ids: list[uuid.UUID]
+    weekdays: list[int]
+    on_date: date | None
+    start_time: time
+    end_time: time
+    timezone: str
+    effective_from: date
+    effective_to: date | None
