@@ -24,6 +24,10 @@ Create Date: 2026-12-01 11:00:00
   AttentionSweep extends). An occurrence is unique per (series, original local time).
 - appointment_attendance: one row per participant of a multi-person appointment (the unit
   billing will use).
+- appointment_notices: one row per change and recipient, written in the transaction of
+  the change (booked, rescheduled, cancelled; unique per appointment, person and the
+  appointment's change counter); sent once through the mail outbox, or skipped when a later
+  change made it stale.
 - calendar_feeds: one live subscription token per staff member (only its SHA-256 is
   stored; regenerating revokes the old one), found without a session through
   `xp_calendar_feed_by_token`.
@@ -352,6 +356,43 @@ def _appointments() -> None:
     )
 
 
+def _notices() -> None:
+    op.execute(
+        """
+        CREATE TABLE appointment_notices (
+          id uuid NOT NULL DEFAULT gen_random_uuid(),
+          practice_id uuid NOT NULL,
+          appointment_id uuid NOT NULL,
+          person_id uuid NOT NULL,
+          kind text NOT NULL,
+          sequence integer NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          sent_at timestamptz,
+          skipped_at timestamptz,
+          mail_id uuid,
+          CONSTRAINT pk_appointment_notices PRIMARY KEY (id),
+          CONSTRAINT uq_appointment_notices_practice_id_id UNIQUE (practice_id, id),
+          CONSTRAINT uq_appointment_notices_once
+            UNIQUE (practice_id, appointment_id, person_id, sequence),
+          CONSTRAINT fk_appointment_notices_appointment
+            FOREIGN KEY (practice_id, appointment_id) REFERENCES appointments (practice_id, id),
+          CONSTRAINT fk_appointment_notices_person
+            FOREIGN KEY (practice_id, person_id) REFERENCES people (practice_id, id),
+          CONSTRAINT ck_appointment_notices_kind_known
+            CHECK (kind IN ('booked', 'rescheduled', 'cancelled')),
+          CONSTRAINT ck_appointment_notices_once_done
+            CHECK (num_nonnulls(sent_at, skipped_at) <= 1)
+        )
+        """
+    )
+    op.execute(
+        "CREATE INDEX ix_appointment_notices_due ON appointment_notices (practice_id, created_at)"
+        " WHERE sent_at IS NULL AND skipped_at IS NULL"
+    )
+    _tenant_rls("appointment_notices")
+    op.execute("GRANT SELECT, INSERT, UPDATE ON appointment_notices TO pr_app")
+
+
 def _feeds() -> None:
     op.execute(
         """
@@ -397,6 +438,7 @@ def upgrade() -> None:
     _availability()
     _series()
     _appointments()
+    _notices()
     _feeds()
 
 
@@ -404,6 +446,7 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS xp_calendar_feed_by_token(bytea)")
     for table in (
         "calendar_feeds",
+        "appointment_notices",
         "appointment_attendance",
         "appointments",
         "appointment_series",

@@ -208,3 +208,25 @@ class AvailabilityBlock(TenantRow, Timestamps, Base):
         if day < self.effective_from or (self.effective_to is not None and day > self.effective_to):
             return False
         return day == self.on_date if self.on_date is not None else day.weekday() in self.weekdays
+
+
+class NoticeKind(StrEnum):
+    booked = "booked"
+    rescheduled = "rescheduled"
+    cancelled = "cancelled"
+
+
+class AppointmentNotice(TenantRow, Base):
+    __tablename__ = "appointment_notices"
+    __table_args__ = (UniqueConstraint("practice_id", "id"),)
+
+    appointment_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    skipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mail_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -39,11 +39,13 @@ from models.orm.scheduling import (
     AppointmentStatus,
     Attendance,
     AttendanceStatus,
+    NoticeKind,
 )
 from models.orm.staff import StaffMember, StaffStatus
 from services.access import Action, Actor, can
 from services.cases.records import load_case
 from services.people.fields import one_line
+from services.scheduling import notices
 from services.scheduling.catalog import get_location, get_service
 
 MODIFIERS = ("95", "93", "FQ", "GT", "HO", "HN", "HJ")
@@ -207,6 +209,7 @@ async def book(
     await _hold(uow, appointment, tz)
     if CaseKind(case.kind) not in (CaseKind.individual, CaseKind.consultation):
         await expect_participants(uow, case.id, appointment, tz)
+    await notices.record_change(uow, appointment, NoticeKind.booked, tz)
     return appointment
 
 
@@ -271,6 +274,7 @@ async def reschedule(
     appointment.ends_at = appointment.starts_at + timedelta(minutes=minutes)
     appointment.sequence += 1
     await _hold(uow, appointment, tz)
+    await notices.record_change(uow, appointment, NoticeKind.rescheduled, tz)
 
 
 async def set_status(
@@ -281,10 +285,15 @@ async def set_status(
     new = AppointmentStatus(status)
     if new == appointment.status:
         return
+    was_cancelled = appointment.status in CANCELLED
     appointment.status = new
     appointment.cancelled_at = now if new in CANCELLED else None
     appointment.sequence += 1
     await _hold(uow, appointment, tz)  # un-cancelling takes the time back, if it is free
+    if new in CANCELLED and not was_cancelled:
+        await notices.record_change(uow, appointment, NoticeKind.cancelled, tz)
+    elif was_cancelled and new not in CANCELLED:
+        await notices.record_change(uow, appointment, NoticeKind.booked, tz)
 
 
 async def set_attendance(

@@ -28,12 +28,13 @@ from sqlalchemy.exc import IntegrityError
 from core.db import UnitOfWork
 from core.errors import InvalidInput
 from models.orm.case import Case, CaseKind
-from models.orm.scheduling import Appointment, AppointmentSeries, AppointmentStatus
+from models.orm.scheduling import Appointment, AppointmentSeries, AppointmentStatus, NoticeKind
 from services.access import Action, Actor
 from services.cases.records import load_case
 from services.practice_settings import settings_of
 from services.practices import get_practice
 from services.scheduling import appointments as appts
+from services.scheduling import notices
 from services.scheduling.catalog import get_location, get_service
 from services.scheduling.recurrence import Frequency, Recurrence, checked, resolve
 from services.tasks.commands import Opener, TaskOpen, open_task
@@ -105,6 +106,14 @@ async def create_series(
     uow.session.add(series)
     await uow.session.flush()
     done = await materialize(uow, series, until=now + HORIZON, now=now, template=data.booking)
+    first_booked = await uow.session.scalar(
+        select(Appointment)
+        .where(Appointment.practice_id == uow.practice_id, Appointment.series_id == series.id)
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
+    if first_booked is not None:  # one notice for the series, not one per session
+        await notices.record_change(uow, first_booked, NoticeKind.booked, tz)
     return series, done
 
 

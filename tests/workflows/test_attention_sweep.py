@@ -42,7 +42,9 @@ async def sweep(env: WorkflowEnvironment, crew: Team, as_of: datetime) -> Attent
 
 def counts(state: AttentionSweepState) -> dict[str, int]:
     """The overdue-tasks check's counts (the sweep runs every planned check in order)."""
-    assert [c.check for c in state.checks] == ["overdue_tasks", "series_horizon"]
+    assert [c.check for c in state.checks] == [
+        "overdue_tasks", "series_horizon", "appointment_notices",
+    ]  # fmt: skip
     return state.checks[0].counts
 
 
