@@ -346,7 +346,16 @@ async def add_participant(
     await uow.session.flush()
     await _rename(uow, case)
     await check_shape(uow)
+    await _future_attendance(uow, case, today)
     return row
+
+
+async def _future_attendance(uow: UnitOfWork, case: Case, today: date) -> None:
+    if CaseKind(case.kind) in (CaseKind.individual, CaseKind.consultation):
+        return
+    from services.scheduling.appointments import sync_future_attendance  # (builds on cases)
+
+    await sync_future_attendance(uow, case.id, today)
 
 
 def _checked_leave(row: Participant, left_on: date, today: date) -> date:
@@ -376,6 +385,7 @@ async def end_participation(
     await uow.session.flush()
     await _rename(uow, case)
     await check_shape(uow)
+    await _future_attendance(uow, case, today)
     return row
 
 
@@ -436,6 +446,7 @@ async def replace_participant(
     await uow.session.flush()
     await _rename(uow, case)
     await check_shape(uow)
+    await _future_attendance(uow, case, today)
     return new
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -380,3 +380,49 @@ async def upcoming_of(
             .limit(limit)
         )
     )
+
+
+async def sync_future_attendance(uow: UnitOfWork, case_id: uuid.UUID, today: date) -> None:
+    """A roster change applies to future occurrences only: appointments from `today` on get
+    an "expected" row for whoever is in the case on their day, and lose the untouched
+    "expected" rows of whoever is not; past appointments keep what was recorded."""
+    from services.practices import get_practice
+
+    assert uow.practice_id is not None
+    practice = await get_practice(uow)
+    zone = ZoneInfo(practice.timezone)
+    start = datetime.combine(today, datetime.min.time(), tzinfo=zone)
+    upcoming = list(
+        await uow.session.scalars(
+            select(Appointment).where(
+                Appointment.practice_id == uow.practice_id,
+                Appointment.case_id == case_id,
+                Appointment.starts_at >= start,
+                Appointment.status.in_(sorted(TIME_HOLDING)),
+            )
+        )
+    )
+    if not upcoming:
+        return
+    parts = list(
+        await uow.session.scalars(
+            select(Participant).where(
+                Participant.practice_id == uow.practice_id, Participant.case_id == case_id
+            )
+        )
+    )
+    for appointment in upcoming:
+        day = appointment.starts_at.astimezone(zone).date()
+        roster = {p.person_id for p in parts if p.on_roster(day)}
+        rows = {r.person_id: r for r in await attendance_of(uow, appointment.id)}
+        for person_id in roster - set(rows):
+            uow.session.add(
+                Attendance(
+                    practice_id=uow.practice_id, appointment_id=appointment.id,
+                    person_id=person_id,
+                )
+            )  # fmt: skip
+        for person_id, row in rows.items():
+            if person_id not in roster and row.status == AttendanceStatus.expected:
+                await uow.session.delete(row)
+    await uow.session.flush()

@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from core.db import SessionMaker, unit_of_work
+from core.db import SessionMaker, UnitOfWork, unit_of_work
 from core.errors import Conflict
 from models.orm.scheduling import Appointment, AppointmentSeries
 from models.orm.task import Task
 from services.attention import planned_checks
+from services.cases import commands
+from services.cases.records import load_case
 from services.scheduling import appointments as appts
 from services.scheduling import series as series_svc
 from services.scheduling.catalog import LocationIn, ServiceIn, create_location, create_service
@@ -200,3 +202,44 @@ async def test_group_series_attendance_follows_the_roster(
         rows = await uow.session.scalars(select(Appointment.id).order_by(Appointment.starts_at))
         counts = [len(await appts.attendance_of(uow, a)) for a in list(rows)]
     assert counts == [2, 2]
+
+
+async def test_a_roster_change_applies_to_future_occurrences_only(
+    sessionmaker: SessionMaker, crew: Crew
+) -> None:
+    service, office, group = await _setup(sessionmaker, crew, "therapy_group")
+    first = datetime(2026, 12, 1, 18, 0, tzinfo=ZoneInfo(TZ))  # Tuesdays from TODAY
+    actor = crew.actor("provider")
+    async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+        await series_svc.create_series(
+            uow, actor, weekly(service, office, group, first, occurrences=3), tz=TZ, now=NOW
+        )
+    async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+        case, _ = await load_case(uow, actor, group, for_update=True)
+        one = (await commands.participants_of(uow, group))[0].person_id
+        await appts_attendance_mark(uow, group, "present")  # the first session happened
+        await commands.add_participant(
+            uow, actor, case, commands.Joiner(person=person("New", "Member"), joined_on=date(2026, 12, 8)),
+            date(2026, 12, 2),
+        )  # fmt: skip
+        await commands.end_participation(uow, case, one, date(2026, 12, 9), date(2026, 12, 9))
+    async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+        ids = list(
+            await uow.session.scalars(select(Appointment.id).order_by(Appointment.starts_at))
+        )
+        sizes = [len(await appts.attendance_of(uow, a)) for a in ids]
+    # Dec 1: the two who were there (recorded, kept); Dec 8: two + the newcomer;
+    # Dec 15: the one who left is no longer expected.
+    assert sizes == [2, 3, 2]
+
+
+async def appts_attendance_mark(uow: UnitOfWork, case_id: uuid.UUID, status: str) -> None:
+    first = await uow.session.scalar(
+        select(Appointment)
+        .where(Appointment.case_id == case_id)
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
+    assert first is not None
+    for row in await appts.attendance_of(uow, first.id):
+        row.status = status
