@@ -27,6 +27,7 @@ before the commit (the shape trigger needs the statistics) and vacuumed after it
 
 from __future__ import annotations
 
+import gc
 import html
 import itertools
 import time
@@ -376,6 +377,7 @@ async def run(database: BenchDatabase, n: int) -> list[str]:
         DATABASE_OWNER_URL=database.owner_url, APP_BASE_URL=BASE_URL,
     )  # fmt: skip
     app = create_app(settings, engine=engine)
+    gc.freeze()  # as the server's lifespan does at startup (api/app.py)
     router = APIRouter(route_class=AppRoute)
 
     @router.get("/bench/session-noop", name="bench.session_noop")

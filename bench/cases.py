@@ -25,6 +25,7 @@ people the search name matches (and how many of them the provider may see).
 
 from __future__ import annotations
 
+import gc
 import html
 import time
 import uuid
@@ -382,6 +383,7 @@ async def run(database: BenchDatabase, n: int) -> list[str]:
         DATABASE_OWNER_URL=database.owner_url, APP_BASE_URL=BASE_URL,
     )  # fmt: skip
     app = create_app(settings, engine=engine)
+    gc.freeze()  # as the server's lifespan does at startup (api/app.py)
     router = APIRouter(route_class=AppRoute)
 
     @router.get("/bench/session-noop", name="bench.session_noop")

@@ -73,6 +73,9 @@ class Calendar:
     days: list[Day]
     providers: list[tuple[uuid.UUID, str]]  # the calendars shown
     tz: str
+    # The same slots by provider, then by day (the practice view's rows): grouped once here
+    # rather than filtered per cell in the template.
+    rows: dict[uuid.UUID, list[list[Slot]]] = field(default_factory=dict)
 
 
 def week_start(day: date) -> date:
@@ -106,8 +109,20 @@ async def calendar(
     begin = datetime.combine(start, time(0), tzinfo=zone)
     end = datetime.combine(start + timedelta(days=days), time(0), tzinfo=zone)
     ids = [p[0] for p in providers]
+    # Columns, not ORM objects: the practice week holds thousands of slots.
     query = (
-        select(Appointment, Case.name, PracticeService.name, Location.timezone)
+        select(
+            Appointment.id,
+            Appointment.case_id,
+            Appointment.provider_id,
+            Appointment.status,
+            Appointment.format,
+            Appointment.starts_at,
+            Appointment.ends_at,
+            Case.name,
+            PracticeService.name,
+            Location.timezone,
+        )
         .join(
             Case, (Case.practice_id == Appointment.practice_id) & (Case.id == Appointment.case_id)
         )
@@ -133,20 +148,25 @@ async def calendar(
     if location_id is not None:
         query = query.where(Appointment.location_id == location_id)
     grid = [Day(start + timedelta(days=i)) for i in range(days)]
-    by_day = {d.day: d for d in grid}
-    for appointment, case_name, service_name, location_tz in (
-        await uow.session.execute(query)
-    ).all():
-        local = appointment.starts_at.astimezone(zone)
+    index = {d.day: i for i, d in enumerate(grid)}
+    rows: dict[uuid.UUID, list[list[Slot]]] = {pid: [[] for _ in grid] for pid in ids}
+    other_zones: dict[str, ZoneInfo] = {}
+    for (
+        appt_id, case_id, provider_id, status, fmt, starts_at, ends_at, case_name,
+        service_name, location_tz,
+    ) in (await uow.session.execute(query)).all():  # fmt: skip
+        local = starts_at.astimezone(zone)
+        i = index.get(local.date())
+        if i is None:
+            continue
         label = None
         if location_tz != tz:
-            there = appointment.starts_at.astimezone(ZoneInfo(location_tz))
-            label = f"{there:%H:%M %Z}"
+            there_zone = other_zones.setdefault(location_tz, ZoneInfo(location_tz))
+            label = f"{starts_at.astimezone(there_zone):%H:%M %Z}"
         slot = Slot(
-            appointment.id, appointment.case_id, case_name, service_name, appointment.provider_id,
-            appointment.status, appointment.format, local, appointment.ends_at.astimezone(zone),
-            label,
+            appt_id, case_id, case_name, service_name, provider_id, status, fmt, local,
+            ends_at.astimezone(zone), label,
         )  # fmt: skip
-        if local.date() in by_day:
-            by_day[local.date()].slots.append(slot)
-    return Calendar(start, grid, providers, tz)
+        grid[i].slots.append(slot)
+        rows[provider_id][i].append(slot)
+    return Calendar(start, grid, providers, tz, rows)
