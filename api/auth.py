@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from sqlalchemy import select
@@ -50,6 +51,11 @@ class Authenticated:
 def now_of(request: Request) -> datetime:
     clock: Clock = request.app.state.clock
     return clock.now()
+
+
+def today_of(request: Request, me: Authenticated) -> date:
+    """Today in the practice's time zone (the day forms default to)."""
+    return now_of(request).astimezone(ZoneInfo(me.practice.timezone)).date()
 
 
 async def _load(uow: UnitOfWork, staff_id: uuid.UUID) -> tuple[StaffMember, Practice] | None:

@@ -12,13 +12,11 @@ Every read and write is audited with the case ids.
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.auth import Authenticated, CurrentStaff, now_of
+from api.auth import Authenticated, CurrentStaff, today_of
 from api.case_params import parse_case_filter
 from api.deps import Audit, Uow
 from api.routing import AppRoute
@@ -51,10 +49,6 @@ from services.cases.search import search as run_search
 from services.cases.views import case_read, list_item
 
 router = APIRouter(route_class=AppRoute, prefix="/api/v1", tags=["cases"])
-
-
-def today_of(request: Request, me: Authenticated) -> date:
-    return now_of(request).astimezone(ZoneInfo(me.practice.timezone)).date()
 
 
 def joiner(body: JoinerIn) -> commands.Joiner:

@@ -12,9 +12,8 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.auth import Authenticated, CurrentStaff
+from api.auth import Authenticated, CurrentStaff, today_of
 from api.deps import Audit, Uow
-from api.routes.cases import today_of
 from api.routing import AppRoute
 from core.db import UnitOfWork
 from core.errors import InvalidInput, PermissionDenied

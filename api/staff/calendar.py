@@ -17,13 +17,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from api.auth import Authenticated, CurrentStaff, now_of
+from api.auth import Authenticated, CurrentStaff, now_of, today_of
 from api.deps import Audit, Uow
 from api.pages import redirect, render
-from api.routes.cases import today_of
 from api.routing import AppRoute
 from api.staff.case_record import savepoint
-from api.staff.forms import field, read_form, uuid_field
+from api.staff.forms import field, parse_uuid, read_form, uuid_field
 from core.db import UnitOfWork
 from core.errors import DomainError, InvalidInput, NotFound
 from core.security import token_hash
@@ -88,7 +87,7 @@ async def view(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Re
         except ValueError:
             pid = default
         shown = [p for p in options if p[0] == pid] or options[:1]
-    location_id = uuid_field_q(q.get("location", ""))
+    location_id = parse_uuid(q.get("location", ""))
     cal = await calendar(uow, shown, start, length, tz, location_id=location_id)
     audit.subject("appointment", [s.id for d in cal.days for s in d.slots])
     step = timedelta(days=length)
@@ -114,13 +113,6 @@ async def view(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Re
             "names": dict(options),
         },
     )
-
-
-def uuid_field_q(raw: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(raw) if raw else None
-    except ValueError:
-        return None
 
 
 async def _open_cases(uow: UnitOfWork, me: Authenticated) -> list[tuple[uuid.UUID, str]]:

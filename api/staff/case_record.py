@@ -22,12 +22,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.auth import Authenticated, CurrentStaff, now_of
+from api.auth import Authenticated, CurrentStaff, now_of, today_of
 from api.deps import Audit, Uow
 from api.pages import redirect, render
-from api.routes.cases import today_of
 from api.routing import AppRoute
-from api.staff.forms import field, fields, person_input, read_form, uuid_field
+from api.staff.forms import field, fields, parse_uuid, person_input, read_form, uuid_field
 from core.db import UnitOfWork
 from core.errors import DomainError, InvalidInput
 from models.orm.case import CaseKind, CollectionMode
@@ -365,7 +364,7 @@ async def payer_add(request: Request, case_id: uuid.UUID, uow: Uow, me: CurrentS
                     errors["payer"] = "Choose who pays."
             if errors:
                 raise InvalidInput("The payer was not added", field_errors=errors)
-            covered = [u for u in map(_uuid, fields(form, "covered")) if u]
+            covered = [u for u in map(parse_uuid, fields(form, "covered")) if u]
             covers_all = field(form, "covers", 10) != "some"
             await payers.add_payer(
                 uow, me.actor, case,
@@ -381,13 +380,6 @@ async def payer_add(request: Request, case_id: uuid.UUID, uow: Uow, me: CurrentS
     except DomainError as exc:
         return await _fail(request, uow, me, case_id, "billing", "payer", exc)
     return redirect(request, f"/cases/{case_id}?tab=billing", "The payer was added.")
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 async def _new_contact(request: Request, uow: UnitOfWork, me: Authenticated, form: FormData,

@@ -17,13 +17,12 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.auth import Authenticated, CurrentStaff
+from api.auth import Authenticated, CurrentStaff, today_of
 from api.case_params import parse_case_filter
 from api.deps import Audit, Uow
 from api.pages import redirect, render
-from api.routes.cases import today_of
 from api.routing import AppRoute
-from api.staff.forms import field, read_form
+from api.staff.forms import field, parse_uuid, read_form
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
 from models.orm.case import CaseKind
@@ -116,13 +115,6 @@ async def _providers(uow: UnitOfWork, me: Authenticated) -> list[tuple[uuid.UUID
     return [(m.id, m.display_name) for m in members if can(me.actor, Action.create_case, m.id)]
 
 
-def _uuid_or(raw: str, default: uuid.UUID | None) -> Any:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        return default
-
-
 def _number(raw: str) -> bool:
     return raw.isascii() and raw.isdigit() and len(raw) <= 3
 
@@ -182,7 +174,7 @@ def _case_open(draft: dict[str, Any], me: Authenticated) -> commands.CaseOpen:
             details = {n: p[n] or None for n in NEW_FIELDS}
             details["first_name"], details["last_name"] = p["first_name"], p["last_name"]
             joiners.append(commands.Joiner(person=_person_or_none(details), role=p["role"]))
-    provider = _uuid_or(draft["primary_provider_id"], me.actor.acting_for_id or me.member.id)
+    provider = parse_uuid(draft["primary_provider_id"]) or me.actor.acting_for_id or me.member.id
     identified = draft["identified_index"]
     return commands.CaseOpen(
         kind=draft["kind"],
@@ -226,7 +218,9 @@ async def _render_form(
             "errors": errors or {},
             "message": message,
             "providers": providers,
-            "provider_name": dict(providers).get(_uuid_or(draft["primary_provider_id"], None), ""),
+            "provider_name": {str(k): v for k, v in providers}.get(
+                draft["primary_provider_id"], ""
+            ),
             "couple_labels": [(k.value, v) for k, v in COUPLE_LABELS.items()],
             "role_options": [(k.value, v) for k, v in ROLE_LABELS.items()],
             "needs_identified": needs_identified_client(kind, info.therapy),

@@ -38,8 +38,13 @@ def person_input(data: dict[str, Any]) -> PersonIn:
         raise InvalidInput("Some details need another look", field_errors=errors) from None
 
 
-def uuid_field(form: FormData, name: str) -> uuid.UUID | None:
+def parse_uuid(raw: str) -> uuid.UUID | None:
+    """An id from a form or a query string; anything else is None (never a 500)."""
     try:
-        return uuid.UUID(field(form, name, 64))
+        return uuid.UUID(raw[:64]) if raw else None
     except ValueError:
         return None
+
+
+def uuid_field(form: FormData, name: str) -> uuid.UUID | None:
+    return parse_uuid(field(form, name, 64))

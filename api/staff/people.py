@@ -13,10 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.auth import Authenticated, CurrentStaff
+from api.auth import Authenticated, CurrentStaff, today_of
 from api.deps import Audit, Uow
 from api.pages import redirect, render
-from api.routes.cases import today_of
 from api.routing import AppRoute
 from api.staff.case_record import person_from, savepoint
 from api.staff.forms import field, fields, person_input, read_form, uuid_field

@@ -120,6 +120,11 @@ async def clash_of(
     return await uow.session.scalar(query.order_by(Appointment.starts_at).limit(1))
 
 
+def clashed(exc: IntegrityError) -> bool:
+    """The exclusion constraint refused an overlapping time-holding appointment."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == EXCLUSION_SQLSTATE
+
+
 def clash_message(other: Appointment, tz: str) -> str:
     start = other.starts_at.astimezone(ZoneInfo(tz))
     end = other.ends_at.astimezone(ZoneInfo(tz))
@@ -144,7 +149,7 @@ async def _hold(uow: UnitOfWork, appointment: Appointment, tz: str) -> None:
         await uow.session.flush()
     except IntegrityError as exc:  # the transaction is spoilt: the caller's savepoint or
         # request rolls it back (nothing of the change is kept)
-        if getattr(getattr(exc, "orig", None), "sqlstate", None) != EXCLUSION_SQLSTATE:
+        if not clashed(exc):
             raise
         message = "Someone booked this provider's time a moment ago. Choose another time."
         raise Conflict(message, field_errors={"starts_at": message}) from None

@@ -41,7 +41,6 @@ from services.tasks.commands import Opener, TaskOpen, open_task
 from services.tasks.kinds import SubjectType, TaskKind
 
 HORIZON = timedelta(weeks=12)
-EXCLUSION_SQLSTATE = "23P01"
 
 
 @dataclass(frozen=True)
@@ -168,7 +167,7 @@ async def materialize(
                 booked = True
             except IntegrityError as exc:
                 await nested.rollback()
-                if getattr(getattr(exc, "orig", None), "sqlstate", None) != EXCLUSION_SQLSTATE:
+                if not appts.clashed(exc):
                     raise
         if booked:
             created += 1

@@ -5,9 +5,7 @@ follows, the Web UI link only for operators, and who may open the console at all
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -30,22 +28,13 @@ from tests.fixtures.app import client_for, settings_for
 from tests.fixtures.db import Database
 from tests.fixtures.factories import Team
 from tests.fixtures.temporal import FixedClient
+from tests.fixtures.waiting import until
 
 
 @pytest.fixture
 def app_settings(db: Database, dev_env: WorkflowEnvironment, ours: Team) -> Settings:
     target = dev_env.client.service_client.config.target_host
     return settings_for(db, TEMPORAL_ADDRESS=target, OPERATOR_EMAILS=ours.owner.email)
-
-
-async def until(check: Callable[[], Awaitable[Any]], within: float = 20.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not (value := await check()):
-        if loop.time() > deadline:
-            raise AssertionError("not reached in time")
-        await asyncio.sleep(0.2)
-    return value
 
 
 def text(html: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,21 +35,8 @@ from tests.fixtures.db import Database
 from tests.fixtures.factories import Team, make_practice
 from tests.fixtures.tasks import open_for
 from tests.fixtures.temporal import FixedClient
+from tests.fixtures.waiting import until
 from worker import run
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], within: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        try:
-            value = await check()
-            if value:
-                return value
-        except RPCError:
-            pass
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.2)
 
 
 async def matching_times(
@@ -88,7 +74,7 @@ class TestEnsure:
             task = asyncio.create_task(run(settings, stop))
             try:
                 for handle in handles.values():
-                    await eventually(handle.describe)
+                    await until(handle.describe)
             finally:
                 stop.set()
                 await asyncio.wait_for(task, 30)
@@ -141,7 +127,7 @@ class TestTimeZone:
         relay = OutboxRelay(FixedClient(dev_env.client), sessionmaker)
         await relay.sweep()  # the welcome start and the schedule upsert of create_practice
         schedule_id = ATTENTION_SWEEP.schedule_id(practice.id)
-        await eventually(dev_env.client.get_schedule_handle(schedule_id).describe)
+        await until(dev_env.client.get_schedule_handle(schedule_id).describe)
 
         # 07:00 to 20:45 practice time, 56 ticks a day, also across the DST change
         # (Sunday 2027-03-14 in Chicago): 13:00 UTC the day before, 12:00 UTC that day
@@ -167,7 +153,7 @@ class TestTimeZone:
             d = await dev_env.client.get_schedule_handle(schedule_id).describe()
             return d.schedule.spec.time_zone_name == "Asia/Tokyo"
 
-        await eventually(in_tokyo)
+        await until(in_tokyo)
         times = await matching_times(dev_env, schedule_id, *local_day("Asia/Tokyo", "2027-03-14"))
         local = [t.astimezone(ZoneInfo("Asia/Tokyo")) for t in times]
         assert (local[0].hour, local[-1].hour, local[-1].minute, len(times)) == (7, 20, 45, 56)
@@ -200,7 +186,7 @@ class TestScheduledSweep:
         await open_for(sessionmaker, ours, "Late", assignee=ours.provider.id, due_in=late)
         await relay.sweep()
         handle = dev_env.client.get_schedule_handle(ATTENTION_SWEEP.schedule_id(ours.practice.id))
-        await eventually(handle.describe)
+        await until(handle.describe)
         await handle.pause(note="test: only the trigger runs")  # no real tick interferes
         await handle.trigger()
 
@@ -208,7 +194,7 @@ class TestScheduledSweep:
             row = sweep_record(db, ours.practice.id)
             return row is not None and row[0] is not None
 
-        await eventually(finished)
+        await until(finished)
         as_of, counts, workflow_id = sweep_record(db, ours.practice.id) or ()
         assert counts["overdue_tasks.reminded"] == 1
         assert workflow_id.startswith(f"attention-sweep-{ours.practice.id}-")
@@ -241,7 +227,7 @@ class TestScheduledSweep:
                        due_in=tick0 - timedelta(days=3) - base)  # fmt: skip
         await relay.sweep()
         handle = dev_env.client.get_schedule_handle(ATTENTION_SWEEP.schedule_id(ours.practice.id))
-        await eventually(handle.describe)
+        await until(handle.describe)
         await handle.pause(note="test: only the backfill runs")
         # five ticks at once (10:00 … 11:00; the start is exclusive), side by side
         await handle.backfill(
@@ -256,7 +242,7 @@ class TestScheduledSweep:
             query = f"WorkflowType = 'AttentionSweep' AND PracticeId = '{ours.practice.id}' AND ExecutionStatus = 'Completed'"
             return len([w async for w in dev_env.client.list_workflows(query)]) == 5
 
-        await eventually(five_runs_done, within=30)
+        await until(five_runs_done, within=30)
         # once each, by whichever run got there first; the workflow's own task never
         assert sorted(title for title, _ in reminders(db)) == ["Fell due 10:20", "Long overdue"]
         with db.owner() as owner:
