@@ -30,6 +30,7 @@ from temporalio.worker import Worker
 from activities.attention import AttentionActivities
 from activities.interceptor import PhiSafeInterceptor
 from activities.mail import MailActivities
+from activities.notices import NoticeActivities
 from activities.runs import RunActivities
 from activities.system_check import SystemCheckActivities
 from activities.welcome import WelcomeActivities
@@ -44,6 +45,7 @@ from services.outbox import schedules as outbox_schedules
 from services.outbox.relay import OutboxRelay
 from workflows.attention_sweep import AttentionSweepWorkflow
 from workflows.mail_dispatch import MailDispatchWorkflow
+from workflows.notice_dispatch import NoticeDispatchWorkflow
 from workflows.practice_welcome import PracticeWelcomeWorkflow
 from workflows.system_check import SystemCheckWorkflow
 
@@ -78,6 +80,7 @@ WORKFLOWS: dict[TaskQueue, list[type]] = {
         PracticeWelcomeWorkflow,
         MailDispatchWorkflow,
         AttentionSweepWorkflow,
+        NoticeDispatchWorkflow,
     ],
     TaskQueue.stripe: [],
     TaskQueue.bulk: [],
@@ -90,6 +93,7 @@ def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
     welcome = WelcomeActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
     runs = RunActivities(deps.sessionmaker)
     attention = AttentionActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
+    notices = NoticeActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
     activities: dict[TaskQueue, list[Callable[..., object]]] = {
         TaskQueue.default: [
             system_check.check_worker_database,
@@ -100,6 +104,8 @@ def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
             attention.plan_attention_sweep,
             attention.run_attention_check,
             attention.finish_attention_sweep,
+            notices.dispatch_notice_batch,
+            notices.finish_notice_dispatch,
         ],
         TaskQueue.stripe: [],
         TaskQueue.bulk: [],

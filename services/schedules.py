@@ -14,6 +14,8 @@ Safe local hours: ticks fall between `first_hour` and `last_hour` of the practic
 clock (DST handled by Temporal's calendar spec with the zone name), so no reminder email
 leaves at 3 a.m. — whatever became due overnight is handled at the first morning tick.
 A later definition (BillingTick: daily at 05:00, BUFFER_ONE) is one more entry here.
+A definition whose work is made due by a change (NoticeDispatch) is also *nudged*: the
+change's transaction writes an outbox `schedule_trigger`, relayed after commit.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from core.db import UnitOfWork
 from models.contracts.attention import ATTENTION_SWEEP_WORKFLOW
 from models.contracts.common import TaskQueue
+from models.contracts.notices import NOTICE_DISPATCH_WORKFLOW
 from models.orm.workflow import PracticeSchedule
 from services.outbox import commands
 
@@ -78,7 +81,24 @@ ATTENTION_SWEEP = ScheduleDefinition(
     run_timeout=timedelta(minutes=30),
 )
 
-REGISTRY: tuple[ScheduleDefinition, ...] = (ATTENTION_SWEEP,)
+NOTICE_DISPATCH = ScheduleDefinition(
+    key="notice_dispatch",
+    workflow_type=NOTICE_DISPATCH_WORKFLOW,
+    id_prefix="notice-dispatch",
+    # The backstop: every change nudges the schedule (`nudge`), so ticks only catch what a
+    # lost nudge left behind. Nudged runs go at once whatever the hour — they follow a
+    # person's own change at that moment; ticks keep to the safe hours.
+    every_minutes=5,
+    first_hour=7,
+    last_hour=21,
+    # A nudge while a run sends: buffer one run, which starts after it and sees the rows
+    # the nudging change committed; more nudges meanwhile coalesce into that one.
+    overlap="BUFFER_ONE",
+    catchup_window=timedelta(minutes=5),
+    run_timeout=timedelta(minutes=10),
+)
+
+REGISTRY: tuple[ScheduleDefinition, ...] = (ATTENTION_SWEEP, NOTICE_DISPATCH)
 BY_KEY = {d.key: d for d in REGISTRY}
 
 
@@ -103,6 +123,13 @@ async def enqueue_upserts(uow: UnitOfWork, practice_id: uuid.UUID) -> None:
         await commands.upsert_schedule(
             uow, schedule_key=d.key, schedule_id=d.schedule_id(practice_id)
         )
+
+
+async def nudge(uow: UnitOfWork, d: ScheduleDefinition) -> None:
+    """Run the practice's schedule now (an outbox `schedule_trigger`, sent after commit),
+    so work this transaction made due is done within seconds rather than at the next tick."""
+    assert uow.practice_id is not None
+    await commands.trigger_schedule(uow, schedule_id=d.schedule_id(uow.practice_id))
 
 
 async def mark_ensured(uow: UnitOfWork, key: str, time_zone: str, now: datetime) -> None:

@@ -42,6 +42,7 @@ from core.security import keyed_hmac, same
 from models.contracts.attention import ATTENTION_SWEEP_WORKFLOW, SCHEDULED_BY_ID
 from models.contracts.common import SEARCH_ATTRIBUTE_PRACTICE_ID
 from models.contracts.mail import MAIL_DISPATCH_WORKFLOW
+from models.contracts.notices import NOTICE_DISPATCH_WORKFLOW
 from models.contracts.welcome import PRACTICE_WELCOME_WORKFLOW
 from services import schedules, workflow_console
 from services.access import Action, require
@@ -52,7 +53,12 @@ PRACTICE_KEY = SearchAttributeKey.for_keyword(SEARCH_ATTRIBUTE_PRACTICE_ID)
 SCHEDULED_BY = SearchAttributeKey.for_keyword(SCHEDULED_BY_ID)
 # Every workflow type that runs for a practice (SystemCheck belongs to none).
 WORKFLOW_TYPES = sorted(
-    [PRACTICE_WELCOME_WORKFLOW, MAIL_DISPATCH_WORKFLOW, ATTENTION_SWEEP_WORKFLOW]
+    [
+        PRACTICE_WELCOME_WORKFLOW,
+        MAIL_DISPATCH_WORKFLOW,
+        ATTENTION_SWEEP_WORKFLOW,
+        NOTICE_DISPATCH_WORKFLOW,
+    ]
 )
 STATUSES = {
     "Running": "running",

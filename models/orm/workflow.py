@@ -21,6 +21,7 @@ class CommandKind(StrEnum):
     signal_with_start = "signal_with_start"
     cancel = "cancel"
     schedule_upsert = "schedule_upsert"  # create or update a per-practice Temporal Schedule
+    schedule_trigger = "schedule_trigger"  # run a per-practice Schedule now (a nudge)
 
 
 class CommandStatus(StrEnum):

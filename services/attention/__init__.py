@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 
 from core.db import UnitOfWork
-from services.attention import appointment_notices, overdue_tasks, series_horizon
+from services.attention import overdue_tasks, series_horizon
 from services.attention.context import CheckContext
 
 Check: TypeAlias = Callable[[UnitOfWork, CheckContext], Awaitable[dict[str, int]]]
@@ -25,7 +25,6 @@ Check: TypeAlias = Callable[[UnitOfWork, CheckContext], Awaitable[dict[str, int]
 CHECKS: dict[str, Check] = {
     "overdue_tasks": overdue_tasks.run,
     "series_horizon": series_horizon.run,
-    "appointment_notices": appointment_notices.run,
 }
 
 

@@ -132,3 +132,14 @@ async def upsert_schedule(uow: UnitOfWork, *, schedule_key: str, schedule_id: st
         workflow_id=schedule_id, task_queue="-", args={"schedule": schedule_key},
         subject_type="practice", subject_id=uow.practice_id,
     )  # fmt: skip
+
+
+async def trigger_schedule(uow: UnitOfWork, *, schedule_id: str) -> uuid.UUID:
+    """Run one of the practice's Schedules now, under its own overlap policy. Ordered
+    behind the schedule's pending upserts (same id column), so a practice's first nudge
+    waits for its schedule to exist."""
+    return await _enqueue(
+        uow, command=CommandKind.schedule_trigger, workflow_type="schedule",
+        workflow_id=schedule_id, task_queue="-", args={},
+        subject_type="practice", subject_id=uow.practice_id,
+    )  # fmt: skip

@@ -167,6 +167,10 @@ class OutboxRelay:
                 ):
                     raise PermanentCommandError("schedule_unknown")
                 return None
+            if row.command == CommandKind.schedule_trigger:
+                # Under the schedule's own overlap policy (BUFFER_ONE for NoticeDispatch).
+                await client.get_schedule_handle(row.workflow_id).trigger(rpc_timeout=RPC_TIMEOUT)
+                return None
             if row.command in (CommandKind.start, CommandKind.signal_with_start):
                 pairs = [SearchAttributePair(PRACTICE_KEY, str(row.practice_id))]
                 if row.case_id is not None:

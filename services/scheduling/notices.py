@@ -7,9 +7,10 @@ the same transaction as the change, sent once through the mail outbox.
   with the zone named, and a portal link — no personal names, no service, nothing clinical.
 - `dispatch_due` sends due rows exactly once (a row is marked sent in the transaction that
   queues its mail, under the mail outbox's idempotency key `notice:<id>`) and skips rows a
-  later change made stale: a booking moved a minute later sends only "moved". The
-  NoticeDispatch workflow (next part) calls it on a schedule and when nudged; until then
-  the AttentionSweep's `notices` check does, every 15 minutes.
+  later change made stale: a booking moved a minute later sends only "moved".
+- The NoticeDispatch workflow calls it: every change that wrote rows nudges the practice's
+  NoticeDispatch schedule through the outbox (one `schedule_trigger` in the change's
+  transaction), and the schedule's 5-minute ticks catch a nudge that was lost.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from models.orm.case import Participant, ReminderPreference
 from models.orm.person import Person
 from models.orm.practice import Practice
 from models.orm.scheduling import Appointment, AppointmentNotice, NoticeKind
+from services import schedules
 from services.mail.outbox import queue_mail
 
 BATCH = 500
@@ -34,7 +36,8 @@ BATCH = 500
 async def record_change(
     uow: UnitOfWork, appointment: Appointment, kind: NoticeKind, tz: str
 ) -> int:
-    """Notice rows for this change (its `sequence`); repeated calls add nothing."""
+    """Notice rows for this change (its `sequence`), and a nudge to NoticeDispatch when
+    there is anyone to tell; repeated calls add no rows."""
     assert uow.practice_id is not None
     day = appointment.starts_at.astimezone(ZoneInfo(tz)).date()
     people = list(
@@ -71,6 +74,8 @@ async def record_change(
                 index_elements=["practice_id", "appointment_id", "person_id", "sequence"]
             )
         )
+    if people:
+        await schedules.nudge(uow, schedules.NOTICE_DISPATCH)
     return len(people)
 
 

@@ -27,14 +27,20 @@ from devstack.pg import EmbeddedPostgres, bootstrap_owner_and_database
 from models.contracts.attention import AttentionSweepInput
 from models.contracts.common import TaskQueue
 from models.contracts.mail import mail_dispatch_id
+from models.contracts.notices import NoticeDispatchInput
 from models.contracts.system_check import SystemCheckInput
 from models.contracts.welcome import practice_welcome_id
 from models.orm.staff import StaffRole, StaffStatus
+from models.schemas.person import PersonIn
+from services.access import Action, Actor
+from services.cases import commands as case_commands
 from services.mail.outbox import queue_mail
 from services.mail.smtp import SmtpSender, parse_smtp_url
 from services.outbox.relay import OutboxRelay
 from services.practice_settings import PracticeSettings, update_profile
 from services.practices import PracticeCreate, create_practice, get_practice
+from services.scheduling import appointments as appts
+from services.scheduling.catalog import LocationIn, ServiceIn, create_location, create_service
 from services.staff import add_staff_member
 from services.tasks.commands import Opener, TaskOpen, open_task
 from services.tasks.kinds import TaskKind
@@ -214,6 +220,51 @@ async def sweep_escalates(env: WorkflowEnvironment, sm: SessionMaker, relay: Out
     return handle
 
 
+async def notices_sent(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
+    """A booking moved once: one notice sent, the stale one skipped."""
+    practice_id = await _practice(sm, relay)
+    now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    uow = await open_unit(sm, practice_id)
+    provider = await add_staff_member(uow, email=f"p-{uuid.uuid4().hex[:6]}@x.example",
+                                      display_name="P", role=StaffRole.provider,
+                                      status=StaffStatus.active)  # fmt: skip
+    actor = Actor(staff_id=provider.id, practice_id=practice_id, role=StaffRole.provider,
+                  display_name="P")  # fmt: skip
+    service = await create_service(uow, ServiceIn(name="Therapy", duration_minutes=50, fee="150"))
+    office = await create_location(uow, LocationIn(name="Office", timezone="UTC",
+                                                   formats=["in_person"]))  # fmt: skip
+    case = await case_commands.open_case(
+        uow, actor,
+        case_commands.CaseOpen(kind="individual", primary_provider_id=provider.id,
+                               participants=[case_commands.Joiner(person=PersonIn(
+                                   first_name="R", last_name="C", email="rc@x.example"))]),
+        now.date(),
+    )  # fmt: skip
+    booked = await appts.book(
+        uow, actor, appts.Booking(case_id=case.id, service_id=service.id, location_id=office.id,
+                                  starts_at=now + timedelta(days=7)), tz="UTC", now=now,
+    )  # fmt: skip
+    a = await appts.load_appointment(uow, actor, booked.id, Action.change_case)
+    await appts.reschedule(uow, a, now + timedelta(days=7, hours=2), tz="UTC")
+    await uow.commit()
+    await uow.close()
+    handle: Handle = await env.client.start_workflow(
+        "NoticeDispatch", NoticeDispatchInput(practice_id=practice_id, as_of=now),
+        id=f"notice-dispatch-{practice_id}-replay", task_queue=TaskQueue.default,
+    )  # fmt: skip
+    return handle
+
+
+async def notices_practice_gone(
+    env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay
+) -> Handle:
+    handle: Handle = await env.client.start_workflow(
+        "NoticeDispatch", NoticeDispatchInput(practice_id=uuid.uuid4()),
+        id=f"notice-dispatch-{uuid.uuid4()}-replay", task_queue=TaskQueue.default,
+    )  # fmt: skip
+    return handle
+
+
 async def mail_cancelled(env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay) -> Handle:
     """Cancelled from the console while it idles after delivering: the run says so."""
     practice_id = await _practice(sm, relay)
@@ -233,6 +284,8 @@ SCENARIOS: dict[str, Scenario] = {
     "mail_dispatch/cancelled": mail_cancelled,
     "attention_sweep/reminds": sweep_reminds,
     "attention_sweep/reminds_and_escalates": sweep_escalates,
+    "notice_dispatch/sends_and_skips_stale": notices_sent,
+    "notice_dispatch/practice_gone": notices_practice_gone,
 }
 
 

@@ -42,9 +42,7 @@ async def sweep(env: WorkflowEnvironment, crew: Team, as_of: datetime) -> Attent
 
 def counts(state: AttentionSweepState) -> dict[str, int]:
     """The overdue-tasks check's counts (the sweep runs every planned check in order)."""
-    assert [c.check for c in state.checks] == [
-        "overdue_tasks", "series_horizon", "appointment_notices",
-    ]  # fmt: skip
+    assert [c.check for c in state.checks] == ["overdue_tasks", "series_horizon"]
     return state.checks[0].counts
 
 

@@ -28,7 +28,7 @@ from services.outbox import schedules as outbox_schedules
 from services.outbox.relay import OutboxRelay
 from services.practice_settings import update_profile
 from services.practices import get_practice
-from services.schedules import ATTENTION_SWEEP
+from services.schedules import ATTENTION_SWEEP, NOTICE_DISPATCH
 from services.tasks.kinds import TaskKind
 from tests.fixtures.app import settings_for
 from tests.fixtures.db import Database
@@ -91,12 +91,25 @@ class TestEnsure:
         action = described.schedule.action
         assert isinstance(action, ScheduleActionStartWorkflow)
         assert (action.workflow, action.id) == ("AttentionSweep", f"attention-sweep-{b.id}")
+        notices = await dev_env.client.get_schedule_handle(
+            NOTICE_DISPATCH.schedule_id(b.id)
+        ).describe()
+        [calendar] = notices.schedule.spec.calendars
+        assert [(r.start, r.end) for r in calendar.hour] == [(7, 21)]
+        assert [r.start for r in calendar.minute] == list(range(0, 60, 5))
+        # a nudge while a run sends buffers one more run (it sees the nudging change)
+        assert notices.schedule.policy.overlap is ScheduleOverlapPolicy.BUFFER_ONE
         with db.owner() as owner:
             rows = owner.execute(
-                "SELECT practice_id, time_zone, ensured_at IS NOT NULL FROM practice_schedules"
-                " ORDER BY time_zone"
+                "SELECT practice_id, key, time_zone, ensured_at IS NOT NULL"
+                " FROM practice_schedules ORDER BY time_zone, key"
             ).fetchall()
-        assert rows == [(a.id, "America/Chicago", True), (b.id, "Europe/Berlin", True)]
+        assert rows == [
+            (a.id, "attention_sweep", "America/Chicago", True),
+            (a.id, "notice_dispatch", "America/Chicago", True),
+            (b.id, "attention_sweep", "Europe/Berlin", True),
+            (b.id, "notice_dispatch", "Europe/Berlin", True),
+        ]
 
         # someone deletes a schedule by hand: the next worker start brings it back
         await handles[a.id].delete()
@@ -114,7 +127,7 @@ class TestEnsure:
             owner.execute("UPDATE practices SET timezone = 'Mars/Olympus_Mons' WHERE id = %s",
                           (broken.id,))  # fmt: skip
         ensured, failed = await outbox_schedules.ensure_all(dev_env.client, sessionmaker)
-        assert (ensured, failed) == (1, 1)
+        assert (ensured, failed) == (2, 2)  # each of the two schedules
         fine_schedule = dev_env.client.get_schedule_handle(ATTENTION_SWEEP.schedule_id(fine.id))
         assert (await fine_schedule.describe()).schedule.spec.time_zone_name == "Europe/Lisbon"
 
