@@ -246,8 +246,9 @@ async def create(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> 
     return redirect(request, f"/appointments/{appointment.id}", "The appointment was booked.")
 
 
-async def _detail(request: Request, uow: UnitOfWork, me: Authenticated, appointment_id: uuid.UUID,
-                  *, status: int = 200, **extra: Any) -> Response:  # fmt: skip
+async def detail_page(request: Request, uow: UnitOfWork, me: Authenticated,
+                      appointment_id: uuid.UUID, *, status: int = 200,
+                      **extra: Any) -> Response:  # fmt: skip
     appointment = await appts.load_appointment(uow, me.actor, appointment_id)
     case, grants = await load_case(uow, me.actor, appointment.case_id)
     service = await catalog.get_service(uow, appointment.service_id)
@@ -257,6 +258,14 @@ async def _detail(request: Request, uow: UnitOfWork, me: Authenticated, appointm
     local = appointment.starts_at.astimezone(ZoneInfo(tz))
     there = appointment.starts_at.astimezone(ZoneInfo(location.timezone))
     providers = dict(await calendars_for(uow, me.actor))
+    series = await series_svc.series_of(uow, appointment)
+    series_form: dict[str, str] = {}
+    if series is not None:
+        series_form = {
+            "scope": "following", "date": local.date().isoformat(),
+            "time": local.strftime("%H:%M"), "service_id": str(series.service_id),
+            "location_id": str(series.location_id), "every": str(series.every),
+        }  # fmt: skip
     return render(
         request,
         "staff/appointments/detail.html",
@@ -278,6 +287,21 @@ async def _detail(request: Request, uow: UnitOfWork, me: Authenticated, appointm
             "attendance_labels": ATTENDANCE_LABELS,
             "format_labels": FORMAT_LABELS,
             "tz": tz,
+            "series": series,
+            "series_text": series_svc.describe(series) if series else None,
+            "scope_labels": series_svc.SCOPE_LABELS,
+            "series_values": extra.pop("series_override", None) or series_form,
+            "service_options": [
+                (s.id, f"{s.name} · {s.duration_minutes} min")
+                for s in await catalog.services_of(uow, active_only=True)
+            ]
+            if series
+            else [],
+            "location_options": [
+                (loc.id, loc.name) for loc in await catalog.locations_of(uow, active_only=True)
+            ]
+            if series
+            else [],
             "errors": {},
             "form": None,
             **extra,
@@ -286,9 +310,10 @@ async def _detail(request: Request, uow: UnitOfWork, me: Authenticated, appointm
     )
 
 
-async def _fail(request: Request, uow: UnitOfWork, me: Authenticated, appointment_id: uuid.UUID,
-                exc: DomainError, form: str) -> Response:  # fmt: skip
-    return await _detail(
+async def fail_page(request: Request, uow: UnitOfWork, me: Authenticated,
+                    appointment_id: uuid.UUID, exc: DomainError,
+                    form: str) -> Response:  # fmt: skip
+    return await detail_page(
         request, uow, me, appointment_id, status=exc.status, errors=exc.field_errors,
         message=exc.message, form=form,
     )  # fmt: skip
@@ -298,7 +323,7 @@ async def _fail(request: Request, uow: UnitOfWork, me: Authenticated, appointmen
 async def detail(request: Request, appointment_id: uuid.UUID, uow: Uow, me: CurrentStaff,
                  audit: Audit) -> Response:  # fmt: skip
     audit.subject("appointment", [appointment_id])
-    return await _detail(request, uow, me, appointment_id)
+    return await detail_page(request, uow, me, appointment_id)
 
 
 @router.post("/appointments/{appointment_id}/status", name="appointments.status")
@@ -314,7 +339,7 @@ async def change_status(request: Request, appointment_id: uuid.UUID, uow: Uow,
                 now=now_of(request),
             )  # fmt: skip
     except DomainError as exc:
-        return await _fail(request, uow, me, appointment_id, exc, "status")
+        return await fail_page(request, uow, me, appointment_id, exc, "status")
     label = STATUS_LABELS.get(AppointmentStatus(appointment.status), appointment.status)
     return redirect(request, f"/appointments/{appointment_id}", f"Marked {label.lower()}.")
 
@@ -334,7 +359,7 @@ async def move(request: Request, appointment_id: uuid.UUID, uow: Uow, me: Curren
                 raise InvalidInput("The appointment was not moved", field_errors=errors)
             await appts.reschedule(uow, appointment, starts, tz=me.practice.timezone)
     except DomainError as exc:
-        return await _fail(request, uow, me, appointment_id, exc, "move")
+        return await fail_page(request, uow, me, appointment_id, exc, "move")
     return redirect(request, f"/appointments/{appointment_id}", "The appointment was moved.")
 
 
@@ -351,7 +376,7 @@ async def attendance(request: Request, appointment_id: uuid.UUID, uow: Uow, me: 
                 if value and value != row.status:
                     await appts.set_attendance(uow, appointment, row.person_id, value)
     except DomainError as exc:
-        return await _fail(request, uow, me, appointment_id, exc, "attendance")
+        return await fail_page(request, uow, me, appointment_id, exc, "attendance")
     return redirect(request, f"/appointments/{appointment_id}", "Attendance saved.")
 
 

@@ -49,19 +49,19 @@ class Recurrence:
         if self.interval != 1:
             parts.append(f"INTERVAL={self.interval}")
         if self.frequency is Frequency.weekly:
-            parts.append("BYDAY=" + ",".join(WEEKDAYS[d] for d in self._weekdays()))
+            parts.append("BYDAY=" + ",".join(WEEKDAYS[d] for d in self.days()))
         else:
-            parts.append(f"BYDAY={self._nth()}{WEEKDAYS[self.start.weekday()]}")
+            parts.append(f"BYDAY={self.nth()}{WEEKDAYS[self.start.weekday()]}")
         if self.count is not None:
             parts.append(f"COUNT={self.count}")
         if self.until is not None:
             parts.append(f"UNTIL={self.until:%Y%m%d}")
         return ";".join(parts)
 
-    def _weekdays(self) -> tuple[int, ...]:
+    def days(self) -> tuple[int, ...]:
         return tuple(sorted(set(self.weekdays))) or (self.start.weekday(),)
 
-    def _nth(self) -> int:
+    def nth(self) -> int:
         if self.week_of_month is not None:
             return self.week_of_month
         return (self.start.day - 1) // 7 + 1 if self.start.day <= 28 else -1
@@ -70,9 +70,9 @@ class Recurrence:
         first = datetime.combine(self.start, self.at)  # naive: local wall time
         until = datetime.combine(self.until, time(23, 59, 59)) if self.until else None
         if self.frequency is Frequency.weekly:
-            byweekday = [weekday(d) for d in self._weekdays()]
+            byweekday = [weekday(d) for d in self.days()]
         else:
-            byweekday = [weekday(self.start.weekday(), self._nth())]
+            byweekday = [weekday(self.start.weekday(), self.nth())]
         return rrule(
             WEEKLY if self.frequency is Frequency.weekly else MONTHLY,
             dtstart=first, interval=self.interval, byweekday=byweekday, count=self.count,

@@ -10,7 +10,12 @@ following", and the AttentionSweep check that extends every series' horizon.
 - "This occurrence": the appointment itself (move, cancel). "This and following": the
   series ends before the occurrence (its later scheduled appointments are cancelled by
   the practice) and a new series with the changes starts at it. "All": the same from the
-  first occurrence that has not happened yet.
+  first occurrence that has not happened yet — what happened stays as it was.
+  (`edit_from`, `end_from`: the appointment page's series card.) A series that ended after
+  a count keeps its total: the new one gets the sessions that were left.
+- Notices: a changed series sends one "booked" notice for its new first session; ending
+  a series sends one "cancelled" notice for the first session it cancels — not one per
+  session.
 - A group roster change applies to future occurrences: attendance rows are made when an
   occurrence is materialized, from who is in the case on its day.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -259,6 +265,159 @@ async def change_following(
     await load_case(uow, actor, series.case_id, Action.change_case)
     await end_before(uow, series, local, now=now)
     return await create_series(uow, actor, changes, tz=tz, now=now)
+
+
+class Scope(StrEnum):
+    following = "following"  # this session and the ones after it
+    all = "all"  # every session that has not happened yet
+
+
+SCOPE_LABELS = {Scope.following: "This and following", Scope.all: "All upcoming"}
+
+
+@dataclass(frozen=True)
+class SeriesEdit:
+    starts_at: datetime  # the new first session's start (its weekday sets a weekly rule's)
+    service_id: uuid.UUID
+    location_id: uuid.UUID
+    every: int
+
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+NTH = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+
+
+def describe(series: AppointmentSeries) -> str:
+    """In words, for the appointment page: "Every 2 weeks on Tuesday at 10:00 · 10 sessions"."""
+    rule = recurrence_of(series)
+    at = f"{series.local_time:%H:%M}"
+    if rule.frequency is Frequency.weekly:
+        days = " and ".join(DAY_NAMES[d] for d in rule.days())
+        every = "Weekly" if series.every == 1 else f"Every {series.every} weeks"
+        text = f"{every} on {days} at {at}"
+    else:
+        every = "Monthly" if series.every == 1 else f"Every {series.every} months"
+        day = DAY_NAMES[series.first_day.weekday()]
+        text = f"{every} on the {NTH.get(rule.nth(), 'first')} {day} at {at}"
+    text += f" ({series.timezone})"
+    if series.ended_at is not None:
+        return text + " · ended"
+    if series.occurrences is not None:
+        return text + f" · {series.occurrences} sessions"
+    if series.last_day is not None:
+        return text + f" · until {series.last_day:%b %-d, %Y}"
+    return text
+
+
+async def series_of(uow: UnitOfWork, appointment: Appointment) -> AppointmentSeries | None:
+    if appointment.series_id is None:
+        return None
+    found: AppointmentSeries | None = await uow.session.scalar(
+        select(AppointmentSeries).where(
+            AppointmentSeries.practice_id == uow.practice_id,
+            AppointmentSeries.id == appointment.series_id,
+        )
+    )
+    return found
+
+
+async def _pivot(
+    uow: UnitOfWork, series: AppointmentSeries, appointment: Appointment, scope: str,
+    now: datetime,
+) -> Appointment:  # fmt: skip
+    """The session a change applies from: this one, or the series' first upcoming one."""
+    if scope not in Scope.__members__:
+        raise InvalidInput("Which sessions?", field_errors={"scope": "Choose which sessions."})
+    if series.ended_at is not None:
+        raise InvalidInput("This series has ended", field_errors={"scope": "The series has ended."})
+    if scope == Scope.all:
+        first = await uow.session.scalar(
+            select(Appointment)
+            .where(
+                Appointment.practice_id == uow.practice_id,
+                Appointment.series_id == series.id,
+                Appointment.status == AppointmentStatus.scheduled,
+                Appointment.starts_at >= now,
+            )
+            .order_by(Appointment.starts_at)
+            .limit(1)
+        )
+        if first is None:
+            raise InvalidInput(
+                "No upcoming sessions", field_errors={"scope": "No session is left to change."}
+            )
+        return first
+    if appointment.status != AppointmentStatus.scheduled or appointment.starts_at < now:
+        raise InvalidInput(
+            "Change the series from an upcoming session",
+            field_errors={"scope": "This session is past or cancelled: open an upcoming one."},
+        )
+    return appointment
+
+
+def _left_after(series: AppointmentSeries, local: datetime) -> int | None:
+    """A count-ended series: how many of its sessions fall at or after `local`."""
+    if series.occurrences is None:
+        return None
+    rule = recurrence_of(series)
+    before = rule.local_instances(
+        resolve(datetime.combine(series.first_day, time()), series.timezone),
+        resolve(local, series.timezone),
+    )
+    return max(1, series.occurrences - len(before))
+
+
+async def edit_from(
+    uow: UnitOfWork, actor: Actor, appointment: Appointment, scope: str, edit: SeriesEdit,
+    *, tz: str, now: datetime,
+) -> tuple[AppointmentSeries, Materialized]:  # fmt: skip
+    """Change this and following (or all upcoming) sessions: the old series ends before the
+    pivot session, a new one with the changes starts at `edit.starts_at`."""
+    series = await series_of(uow, appointment)
+    if series is None:
+        raise InvalidInput("Not part of a series", field_errors={"scope": "A single session."})
+    pivot = await _pivot(uow, series, appointment, scope, now)
+    assert pivot.occurrence_local is not None
+    if edit.starts_at < now:
+        raise InvalidInput(
+            "The series was not changed", field_errors={"date": "Choose a day from today on."}
+        )
+    same_service = edit.service_id == series.service_id
+    changes = SeriesIn(
+        booking=appts.Booking(
+            case_id=series.case_id, service_id=edit.service_id, location_id=edit.location_id,
+            starts_at=edit.starts_at, provider_id=series.provider_id,
+            format=series.format if edit.location_id == series.location_id else None,
+            duration_minutes=series.duration_minutes if same_service else None,
+            memo=pivot.memo, modifiers=tuple(pivot.modifiers),
+        ),
+        frequency=series.frequency, every=edit.every,
+        occurrences=_left_after(series, pivot.occurrence_local), last_day=series.last_day,
+    )  # fmt: skip
+    if changes.last_day is not None and changes.last_day < edit.starts_at.date():
+        raise InvalidInput(
+            "The series was not changed", field_errors={"date": "That is after the series ends."}
+        )
+    return await change_following(uow, actor, series, pivot.occurrence_local, changes, tz=tz,
+                                  now=now)  # fmt: skip
+
+
+async def end_from(
+    uow: UnitOfWork, actor: Actor, appointment: Appointment, scope: str, *, tz: str,
+    now: datetime,
+) -> int:  # fmt: skip
+    """Cancel this and following (or all upcoming) sessions: the series ends before them."""
+    series = await series_of(uow, appointment)
+    if series is None:
+        raise InvalidInput("Not part of a series", field_errors={"scope": "A single session."})
+    await load_case(uow, actor, series.case_id, Action.change_case)
+    pivot = await _pivot(uow, series, appointment, scope, now)
+    assert pivot.occurrence_local is not None
+    cancelled = await end_before(uow, series, pivot.occurrence_local, now=now)
+    if cancelled:
+        await uow.session.refresh(pivot)
+        await notices.record_change(uow, pivot, NoticeKind.cancelled, tz)
+    return cancelled
 
 
 async def extend_horizons(uow: UnitOfWork, as_of: datetime) -> dict[str, int]:

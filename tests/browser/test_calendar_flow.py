@@ -1,6 +1,7 @@
 """The calendar in Chromium: a provider clicks an empty hour in their week, books a couple
-into it, sees it in the week grid, marks attendance on the appointment page. Screenshots:
-calendar-*.png."""
+into it, sees it in the week grid, marks attendance on the appointment page; books a
+weekly series from a slot and moves "this and following" to another day from one of its
+sessions. Screenshots: calendar-*.png."""
 
 from __future__ import annotations
 
@@ -83,4 +84,25 @@ async def test_schedule_a_weekly_series_from_the_calendar(
     await expect(block).to_contain_text("17:00")
     await screenshot(page, "calendar-series-week")
     await page.get_by_role("link", name="Next →").click()
-    await expect(page.locator("a.cal-appt", has_text="Thursday DBT")).to_contain_text("17:00")
+    second = page.locator("a.cal-appt", has_text="Thursday DBT")
+    await expect(second).to_contain_text("17:00")
+
+    # from the second session on, the group meets on Fridays at 16:00
+    await second.click()
+    await expect(page.get_by_role("heading", name="Series")).to_be_visible()
+    await expect(
+        page.get_by_text("Weekly on Thursday at 17:00 (America/Chicago) · 6 sessions")
+    ).to_be_visible()
+    friday = thursday + timedelta(days=8)
+    await page.get_by_label("Which sessions").select_option(label="This and following")
+    await page.get_by_label("New first day").fill(friday.isoformat())
+    await page.get_by_label("Time (America/Chicago)").last.fill("16:00")
+    await screenshot(page, "calendar-series-edit")
+    await page.get_by_role("button", name="Change the series").click()
+    await expect(page.get_by_text("The series was changed: 5 sessions booked")).to_be_visible()
+    moved = page.locator("a.cal-appt", has_text="Thursday DBT").filter(has_text="16:00")
+    await expect(moved).to_have_count(1)
+    # the Thursday it left stays on the calendar, struck out as cancelled by the practice
+    await expect(page.locator("a.cal-appt.cancelled", has_text="17:00")).to_have_count(1)
+    await expect(page.locator("a.cal-appt:not(.cancelled)", has_text="17:00")).to_have_count(0)
+    await screenshot(page, "calendar-series-changed")
