@@ -49,6 +49,11 @@ def settings_sections(auth: Any) -> list[NavItem]:
     sections = [NavItem("account", "My account", "/settings/account")]
     if can(actor, Action.manage_practice_profile) or can(actor, Action.manage_practice_security):
         sections.append(NavItem("practice", "Practice", "/settings/practice"))
+    if can(actor, Action.manage_practice_profile):
+        sections.append(NavItem("scheduling", "Services & locations", "/settings/scheduling"))
+    if not actor.is_admin or actor.acting_for_id is not None:
+        # one's own hours (an admin: the provider they are working for right now)
+        sections.append(NavItem("availability", "Availability", "/settings/availability"))
     if can(actor, Action.manage_staff):
         sections.append(NavItem("staff", "Staff", "/settings/staff"))
     if can(actor, Action.view_audit_log):
