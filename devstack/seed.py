@@ -56,7 +56,9 @@ from services.people.relationships import Scope, add_relationship, set_helper
 from services.practice_settings import settings_of, update_task_settings
 from services.practices import PracticeCreate, create_practice, get_practice
 from services.scheduling.appointments import Booking, book, set_status
+from services.scheduling.availability import BlockIn, create_block
 from services.scheduling.catalog import LocationIn, ServiceIn, create_location, create_service
+from services.scheduling.series import SeriesIn, create_series
 from services.staff import add_staff_member, grant_acting_for
 from services.tasks.commands import Opener, TaskOpen, close, open_task
 from services.tasks.kinds import SubjectType, TaskKind
@@ -402,8 +404,9 @@ SERVICE_FOR_KIND = {
 async def _seed_schedule(
     uow: UnitOfWork, ids: dict[str, uuid.UUID], now: datetime, tz: str
 ) -> None:
-    """The practice's services and locations, and this week's appointments (Monday to
-    Friday) for every open case: past ones attended, later ones scheduled."""
+    """The practice's services and locations, each clinician's hours, this week's
+    appointments (Monday to Friday) for every open case — past ones attended, later ones
+    scheduled — and from next week the therapy groups meet weekly (a series of 10)."""
     services = {}
     for name, cpt, minutes, fee, kind in SERVICES:
         service = await create_service(
@@ -447,6 +450,26 @@ async def _seed_schedule(
         )  # fmt: skip
         if appointment.ends_at < now:
             await set_status(uow, appointment, AppointmentStatus.attended, tz=tz, now=now)
+        if case.kind == CaseKind.therapy_group:
+            await create_series(
+                uow, owner,
+                SeriesIn(booking=Booking(case_id=case.id, service_id=appointment.service_id,
+                                         location_id=office.id,
+                                         starts_at=starts + timedelta(weeks=1)),
+                         occurrences=10),
+                tz=tz, now=now,
+            )  # fmt: skip
+    clinicians = [s.key for s in DEMO_STAFF if s.role is not StaffRole.admin]
+    for key in clinicians:  # office Mon–Thu, telehealth Friday mornings for existing clients
+        for block in (
+            BlockIn(provider_id=ids[key], location_id=office.id, audience="both",
+                    start_time=time(9), end_time=time(17), effective_from=monday,
+                    weekdays=(0, 1, 2, 3)),
+            BlockIn(provider_id=ids[key], location_id=video.id, audience="existing_clients",
+                    start_time=time(9), end_time=time(13), effective_from=monday,
+                    weekdays=(4,)),
+        ):  # fmt: skip
+            await create_block(uow, owner, block)
 
 
 async def _seed_tasks(

@@ -36,7 +36,7 @@ from services.cases.views import people_of
 from services.practice_settings import settings_of
 from services.practices import get_practice
 from services.scheduling import appointments as appts
-from services.scheduling import catalog, feeds
+from services.scheduling import availability, catalog, feeds
 from services.scheduling import series as series_svc
 from services.scheduling.calendar import DAY_END, DAY_START, calendar, calendars_for, week_start
 
@@ -91,6 +91,13 @@ async def view(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Re
     cal = await calendar(uow, shown, start, length, tz, location_id=location_id)
     audit.subject("appointment", [s.id for d in cal.days for s in d.slots])
     step = timedelta(days=length)
+    hours = range(DAY_START, DAY_END)
+    single = wanted != "all" and len(shown) == 1
+    # Hours outside the provider's bookable availability are greyed (none kept: no greying).
+    blocks = await availability.blocks_of(uow, shown[0][0]) if single else []
+    off_hours = {
+        d.day: set(hours) - availability.open_hours(blocks, d.day, tz, hours) for d in cal.days
+    } if blocks else {}  # fmt: skip
     return render(
         request,
         "staff/calendar/view.html",
@@ -98,7 +105,8 @@ async def view(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Re
             "active": "calendar",
             "cal": cal,
             "mode": mode,
-            "single": wanted != "all" and len(shown) == 1,
+            "single": single,
+            "off_hours": off_hours,
             "provider_param": "all" if wanted == "all" else (str(shown[0][0]) if shown else ""),
             "options": options,
             "locations": await catalog.locations_of(uow, active_only=True),
@@ -106,7 +114,7 @@ async def view(request: Request, uow: Uow, me: CurrentStaff, audit: Audit) -> Re
             "prev": (start - step).isoformat(),
             "next": (start + step).isoformat(),
             "today": today,
-            "hours": list(range(DAY_START, DAY_END)),
+            "hours": list(hours),
             "day_start": DAY_START,
             "tz": tz,
             "status_labels": STATUS_LABELS,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -143,3 +143,19 @@ def blocks_on(
         b for b in blocks
         if b.applies_on(day) and not (public and b.audience == Audience.staff_only)
     ]  # fmt: skip
+
+
+def open_hours(blocks: list[AvailabilityBlock], day: date, tz: str, hours: range) -> set[int]:
+    """The hours of `day` (local to `tz`, the viewer's zone) that some bookable block
+    overlaps — the calendar greys out the rest. Staff-only time is not open to clients."""
+    zone = ZoneInfo(tz)
+    out: set[int] = set()
+    for b in blocks_on(blocks, day, public=True):
+        there = ZoneInfo(b.timezone)
+        start = datetime.combine(day, b.start_time, tzinfo=there).astimezone(zone)
+        end = datetime.combine(day, b.end_time, tzinfo=there).astimezone(zone)
+        for h in hours:
+            at = datetime.combine(day, time(h), tzinfo=zone)
+            if start < at + timedelta(hours=1) and end > at:
+                out.add(h)
+    return out

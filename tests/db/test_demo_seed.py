@@ -1,5 +1,6 @@
 """The demo practice `make run` seeds: once, with cases of every kind, who pays, an open
-attention item on a case, the catalog and this week's appointments."""
+attention item on a case, the catalog, each clinician's hours, this week's appointments and
+a weekly group series."""
 
 from __future__ import annotations
 
@@ -24,7 +25,14 @@ async def test_the_demo_seed_runs_once_and_can_be_clicked_through(
         open_cases = owner.execute("SELECT count(*) FROM cases WHERE status = 'open'").fetchone()
         booked = owner.execute(
             "SELECT count(*), count(DISTINCT provider_id), count(*) FILTER (WHERE status = 'attended')"
-            " FROM appointments"
+            " FROM appointments WHERE series_id IS NULL"
+        ).fetchone()
+        series = owner.execute(
+            "SELECT s.rrule, count(a.id) FROM appointment_series s"
+            " JOIN appointments a ON a.series_id = s.id GROUP BY s.rrule"
+        ).fetchall()
+        blocks = owner.execute(
+            "SELECT count(DISTINCT provider_id), count(*) FROM availability_blocks"
         ).fetchone()
         services = owner.execute("SELECT count(*) FROM practice_services").fetchone()
     assert set(kinds) == {
@@ -36,3 +44,5 @@ async def test_the_demo_seed_runs_once_and_can_be_clicked_through(
     assert booked is not None and open_cases is not None
     assert booked[0] == open_cases[0] and booked[1] >= 3  # a week for every open case
     assert services == (7,)
+    assert len(series) == 1 and series[0][0].endswith(";COUNT=10") and series[0][1] == 10
+    assert blocks == (4, 8)  # owner and three clinicians: office hours and telehealth

@@ -3,6 +3,7 @@ audience, weekdays or a date, hours and effective dates; what is refused; who ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, time
@@ -100,3 +101,37 @@ async def test_who_may_edit_availability(
     assert theirs.status_code == 422 and change.status_code == 404 and peek.status_code == 404
     assert moved.status_code == 200 and moved.json()["start_time"] == "08:00:00"
     assert gone.status_code == 204
+
+
+async def test_the_week_greys_out_hours_outside_bookable_availability(
+    app: FastAPI, crew: Crew, sessionmaker: SessionMaker
+) -> None:
+    """Office hours in Chicago 09:00–12:00 and telehealth kept in New York 14:00–15:30 (=
+    13:00–14:30 Chicago) on Tuesdays; staff-only time is not open to clients."""
+    async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+        office = await create_location(
+            uow, LocationIn(name="Office", timezone="America/Chicago", formats=["in_person"])
+        )
+        tele = await create_location(
+            uow, LocationIn(name="Telehealth", timezone="America/New_York", formats=["video"])
+        )
+    block = {"weekdays": [1], "audience": "both", "effective_from": "2026-12-01"}
+    async with signed_in(app, crew.team.provider.email) as client:
+        before = await client.get("/calendar?date=2026-12-08")
+        for location, start, end, audience in (
+            (office.id, "09:00", "12:00", "both"),
+            (tele.id, "14:00", "15:30", "both"),
+            (office.id, "16:00", "17:00", "staff_only"),
+        ):
+            made = await client.post("/api/v1/availability", json={
+                **block, "location_id": str(location), "start_time": start, "end_time": end,
+                "audience": audience,
+            })  # fmt: skip
+            assert made.status_code == 201, made.text
+        week = await client.get("/calendar?date=2026-12-08")
+    assert "cal-slot off" not in before.text  # no hours kept: nothing greyed
+    tuesday = week.text.split('aria-label="Tuesday December 8"')[1].split("</div>")[0]
+    offs = {int(h) for h in re.findall(r'class="cal-slot off"[^>]*time=(\d\d):00', tuesday)}
+    assert offs == set(range(7, 21)) - {9, 10, 11, 13, 14}
+    wednesday = week.text.split('aria-label="Wednesday December 9"')[1].split("</div>")[0]
+    assert wednesday.count('class="cal-slot off"') == 14  # no hours on Wednesdays

@@ -40,10 +40,16 @@ async def test_the_owner_keeps_services_and_locations(
             row = owner.execute("SELECT id FROM practice_services").fetchone()
         assert row is not None
         edit = await client.get(f"/settings/scheduling/services/{row[0]}")
-        retired = await client.post(f"/settings/scheduling/services/{row[0]}", data={
-            "name": "Psychotherapy 45", "cpt_code": "90834", "duration_minutes": "45",
-            "fee": "140", "kind": "therapy",
-        })  # fmt: skip  (the Offered box left unticked)
+        retired = await client.post(
+            f"/settings/scheduling/services/{row[0]}",
+            data={
+                "name": "Psychotherapy 45",
+                "cpt_code": "90834",
+                "duration_minutes": "45",
+                "fee": "140",
+                "kind": "therapy",
+            },
+        )  # fmt: skip  (the Offered box left unticked)
         after = texts((await client.get("/settings/scheduling")).text)
         booking = (await client.get("/appointments/new")).text
     assert bad.status_code == 422
@@ -110,7 +116,9 @@ async def test_a_provider_keeps_their_own_hours(
     assert 'value="15:00"' in backwards.text
     assert no_days.status_code == 422
     assert "Choose the days of the week, or one date." in texts(no_days.text)
-    assert bad_format.status_code == 422 and "Office offers in_person only." in texts(bad_format.text)
+    assert bad_format.status_code == 422 and "Office offers in_person only." in texts(
+        bad_format.text
+    )
     assert added.status_code == 303
     assert "Mon, Wed 09:00–13:00 (America/Chicago) Office · In person" in page
     assert "New and existing clients Any service From Dec 1, 2026" in page
