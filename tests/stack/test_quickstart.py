@@ -165,13 +165,19 @@ def test_make_run_starts_stops_cleanly_and_keeps_its_data(stack: RunningStack) -
         time.sleep(0.2)
     assert "Getting started with PracticeRunner" in get(f"{api}/dev/outbox")
     assert f"Workflow console  {api}/app/workflows" in output
-    # the worker ensured the demo practice's AttentionSweep schedule when it started
+    # the worker ensured the demo practice's schedules (AttentionSweep, NoticeDispatch)
     worker_log = stack.root / "var" / "log" / "worker.log"
     for _ in range(100):
-        if "schedules ensured: 1" in worker_log.read_text(errors="replace"):
+        if "schedules ensured: 2" in worker_log.read_text(errors="replace"):
             break
         time.sleep(0.2)
-    assert "schedules ensured: 1" in worker_log.read_text(errors="replace")
+    assert "schedules ensured: 2" in worker_log.read_text(errors="replace")
+    # the seed's bookings nudged NoticeDispatch through the outbox: their notices arrive
+    for _ in range(150):
+        if "Appointment confirmed" in get(f"{api}/dev/outbox"):
+            break
+        time.sleep(0.2)
+    assert "Appointment confirmed" in get(f"{api}/dev/outbox")
 
     stack.interrupt()
     assert processes_under(stack.root) == []
