@@ -299,17 +299,23 @@ async def detail_page(request: Request, uow: UnitOfWork, me: Authenticated,
             "series_text": series_svc.describe(series) if series else None,
             "scope_labels": series_svc.SCOPE_LABELS,
             "series_values": extra.pop("series_override", None) or series_form,
+            # the series' own service and location stay choosable even when no longer
+            # offered, so changing only the time never changes them silently
             "service_options": [
                 (s.id, f"{s.name} · {s.duration_minutes} min")
-                for s in await catalog.services_of(uow, active_only=True)
+                for s in await catalog.services_of(uow)
+                if s.active or s.id == series.service_id
             ]
             if series
             else [],
             "location_options": [
-                (loc.id, loc.name) for loc in await catalog.locations_of(uow, active_only=True)
+                (loc.id, loc.name)
+                for loc in await catalog.locations_of(uow)
+                if loc.active or loc.id == series.location_id
             ]
             if series
             else [],
+            "continued_at": await series_svc.continuation_start(uow, series) if series else None,
             "errors": {},
             "form": None,
             **extra,

@@ -76,7 +76,8 @@ async def edit(request: Request, appointment_id: uuid.UUID, uow: Uow, me: Curren
             request, uow, me, appointment_id, status=exc.status, errors=exc.field_errors,
             message=exc.message, form="series", series_override=values,
         )  # fmt: skip
-    audit.subject("appointment_series", [series.id])
+    old_series = [appointment.series_id] if appointment.series_id else []
+    audit.subject("appointment_series", [*old_series, series.id])
     message = f"The series was changed: {done.created} sessions booked ({series.rrule})."
     if done.clashes:
         message += f" {done.clashes} clash with other bookings: see Tasks."
@@ -101,6 +102,8 @@ async def cancel(request: Request, appointment_id: uuid.UUID, uow: Uow, me: Curr
             request, uow, me, appointment_id, status=exc.status, errors=exc.field_errors,
             message=exc.message, form="series-cancel",
         )  # fmt: skip
+    if appointment.series_id:
+        audit.subject("appointment_series", [appointment.series_id])
     plural = "session" if cancelled == 1 else "sessions"
     return redirect(
         request, f"/appointments/{appointment_id}",

@@ -38,6 +38,8 @@ class NoticeBatchInput(BaseModel):
     model_config = ConfigDict(frozen=True)
     practice_id: UUID
     run_key: str  # the workflow_runs key: the schedule id for scheduled runs
+    # The run's instant. Change notices are due at once; the reminders issue's rows are
+    # due by it (rows are stamped sent at the activity's own clock).
     as_of: datetime
 
 

@@ -165,6 +165,8 @@ class AppointmentSeries(TenantRow, Timestamps, Base):
     materialized_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Set when "this and following" split the series: the part that carries on (0008).
+    continued_by_series_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class CalendarFeed(TenantRow, Base):

@@ -169,7 +169,12 @@ class OutboxRelay:
                 return None
             if row.command == CommandKind.schedule_trigger:
                 # Under the schedule's own overlap policy (BUFFER_ONE for NoticeDispatch).
-                await client.get_schedule_handle(row.workflow_id).trigger(rpc_timeout=RPC_TIMEOUT)
+                # An operator's pause stops nudges too (Temporal would run a trigger on a
+                # paused schedule): the work waits in Postgres for the first tick after it.
+                schedule = client.get_schedule_handle(row.workflow_id)
+                described = await schedule.describe(rpc_timeout=RPC_TIMEOUT)
+                if not described.schedule.state.paused:
+                    await schedule.trigger(rpc_timeout=RPC_TIMEOUT)
                 return None
             if row.command in (CommandKind.start, CommandKind.signal_with_start):
                 pairs = [SearchAttributePair(PRACTICE_KEY, str(row.practice_id))]

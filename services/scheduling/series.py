@@ -28,13 +28,19 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import UnitOfWork
 from core.errors import InvalidInput
 from models.orm.case import Case, CaseKind
-from models.orm.scheduling import Appointment, AppointmentSeries, AppointmentStatus, NoticeKind
+from models.orm.scheduling import (
+    TIME_HOLDING,
+    Appointment,
+    AppointmentSeries,
+    AppointmentStatus,
+    NoticeKind,
+)
 from services.access import Action, Actor
 from services.cases.records import load_case
 from services.practice_settings import settings_of
@@ -238,6 +244,7 @@ async def end_before(
                 Appointment.series_id == series.id,
                 Appointment.occurrence_local >= local,
                 Appointment.status == AppointmentStatus.scheduled,
+                Appointment.starts_at >= now,  # what already happened is never changed
             )
         )
     )
@@ -261,10 +268,14 @@ async def change_following(
     tz: str,
     now: datetime,
 ) -> tuple[AppointmentSeries, Materialized]:
-    """ "This and following": end the series before `local`, start a new one there."""
+    """ "This and following": end the series before `local`, start a new one there (the
+    old part remembers it: `continued_by_series_id`)."""
     await load_case(uow, actor, series.case_id, Action.change_case)
     await end_before(uow, series, local, now=now)
-    return await create_series(uow, actor, changes, tz=tz, now=now)
+    new, done = await create_series(uow, actor, changes, tz=tz, now=now)
+    series.continued_by_series_id = new.id
+    await uow.session.flush()
+    return new, done
 
 
 class Scope(StrEnum):
@@ -302,6 +313,8 @@ def describe(series: AppointmentSeries) -> str:
     text += f" ({series.timezone})"
     if series.ended_at is not None:
         return text + " · ended"
+    if series.continued_by_series_id is not None:
+        return text + f" · until {series.last_day:%b %-d, %Y}, then changed"
     if series.occurrences is not None:
         return text + f" · {series.occurrences} sessions"
     if series.last_day is not None:
@@ -321,6 +334,22 @@ async def series_of(uow: UnitOfWork, appointment: Appointment) -> AppointmentSer
     return found
 
 
+async def continuation_start(uow: UnitOfWork, series: AppointmentSeries) -> Appointment | None:
+    """The first session of the series that continues this one, if it was split."""
+    if series.continued_by_series_id is None:
+        return None
+    found: Appointment | None = await uow.session.scalar(
+        select(Appointment)
+        .where(
+            Appointment.practice_id == uow.practice_id,
+            Appointment.series_id == series.continued_by_series_id,
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    )
+    return found
+
+
 async def _pivot(
     uow: UnitOfWork, series: AppointmentSeries, appointment: Appointment, scope: str,
     now: datetime,
@@ -330,6 +359,12 @@ async def _pivot(
         raise InvalidInput("Which sessions?", field_errors={"scope": "Choose which sessions."})
     if series.ended_at is not None:
         raise InvalidInput("This series has ended", field_errors={"scope": "The series has ended."})
+    if series.continued_by_series_id is not None:
+        raise InvalidInput(
+            "This series continues as a new one",
+            field_errors={"scope": "Its later sessions were changed: make changes to following "
+                                   "sessions from a session of the new series."},
+        )  # fmt: skip
     if scope == Scope.all:
         first = await uow.session.scalar(
             select(Appointment)
@@ -339,7 +374,7 @@ async def _pivot(
                 Appointment.status == AppointmentStatus.scheduled,
                 Appointment.starts_at >= now,
             )
-            .order_by(Appointment.starts_at)
+            .order_by(Appointment.occurrence_local)
             .limit(1)
         )
         if first is None:
@@ -382,6 +417,27 @@ async def edit_from(
         raise InvalidInput(
             "The series was not changed", field_errors={"date": "Choose a day from today on."}
         )
+    kept = await uow.session.scalar(
+        select(func.max(Appointment.starts_at)).where(
+            Appointment.practice_id == uow.practice_id,
+            Appointment.series_id == series.id,
+            Appointment.occurrence_local < pivot.occurrence_local,
+            Appointment.status.in_(sorted(TIME_HOLDING)),
+        )
+    )
+    # the new part starts on a day after the last session the old part keeps
+    if (
+        kept is not None
+        and edit.starts_at.astimezone(ZoneInfo(tz)).date() <= kept.astimezone(ZoneInfo(tz)).date()
+    ):
+        when = kept.astimezone(ZoneInfo(tz))
+        raise InvalidInput(
+            "The series was not changed",
+            field_errors={"date": f"Choose a day after the session kept on {when:%a %b %-d}."},
+        )
+    same_day = edit.starts_at.astimezone(ZoneInfo(tz)).weekday() == (
+        pivot.starts_at.astimezone(ZoneInfo(tz)).weekday()
+    )
     same_service = edit.service_id == series.service_id
     changes = SeriesIn(
         booking=appts.Booking(
@@ -392,6 +448,9 @@ async def edit_from(
             memo=pivot.memo, modifiers=tuple(pivot.modifiers),
         ),
         frequency=series.frequency, every=edit.every,
+        # the same weekday: the rule's days (and "last Friday") carry over; a new day: its own
+        weekdays=tuple(series.weekdays) if same_day else (),
+        week_of_month=series.week_of_month if same_day else None,
         occurrences=_left_after(series, pivot.occurrence_local), last_day=series.last_day,
     )  # fmt: skip
     if changes.last_day is not None and changes.last_day < edit.starts_at.date():

@@ -182,3 +182,40 @@ async def test_a_held_session_cannot_start_a_change_and_strangers_get_404(
     assert held.status_code == 422 and "open an upcoming one" in texts(held.text)
     assert foreign.status_code == 404 and page.status_code == 404
     assert [s for s in sessions(db) if s[1] != "scheduled"] == [("Tue 12-08 10:00", "attended")]
+
+
+async def test_a_split_series_keeps_its_parts_apart(
+    app: FastAPI, crew: Crew, sessionmaker: SessionMaker, db: Database
+) -> None:
+    """The new part may not start before a session the old part keeps; once split, the
+    old part's sessions change one by one and point at the part that continues; the
+    series' own service stays selected even when it is no longer offered."""
+    service, office, case = await _setup(sessionmaker, crew)
+    edit = {"scope": "following", "time": "14:00", "service_id": service, "location_id": office,
+            "every": "1"}  # fmt: skip
+    async with client_for(app) as client:
+        await sign_in(client, crew.team.provider.email)
+        await _book_weekly(client, service, office, case)
+        third = session_id(db, "2026-12-22T10:00")
+        overlapping = await client.post(
+            f"/appointments/{third}/series", data={**edit, "date": "2026-12-15"}
+        )
+        split = await client.post(
+            f"/appointments/{third}/series", data={**edit, "date": "2026-12-23"}
+        )
+        assert split.status_code == 303, texts(split.text)[:3000]
+        second = session_id(db, "2026-12-15T10:00")
+        old_part = await client.get(f"/appointments/{second}")
+        refused = await client.post(
+            f"/appointments/{second}/series", data={**edit, "date": "2026-12-16"}
+        )
+        with db.owner() as owner:
+            owner.execute("UPDATE practice_services SET active = false")
+        new_part = await client.get(f"/appointments/{session_id(db, '2026-12-30T14:00')}")
+    assert overlapping.status_code == 422
+    assert "Choose a day after the session kept on Tue Dec 15." in texts(overlapping.text)
+    assert split.status_code == 303
+    assert "Its later sessions were changed and continue from" in texts(old_part.text)
+    assert "Change the series" not in old_part.text and "Move" in texts(old_part.text)
+    assert refused.status_code == 422 and "from a session of the new series" in texts(refused.text)
+    assert f'<option value="{service}" selected>' in new_part.text

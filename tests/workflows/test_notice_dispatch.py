@@ -6,6 +6,7 @@ schedule through the outbox, so the notice is queued within seconds without a ti
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from tests.fixtures.db import Database
 from tests.fixtures.tasks import NOW
 from tests.fixtures.temporal import SCANNER
 from tests.fixtures.waiting import until
+from workflows.notice_dispatch import SCHEDULED_AT
 
 TZ = "America/Chicago"
 START = datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo(TZ))
@@ -146,6 +148,20 @@ class TestUnderTimeSkipping:
             assert owner.execute("SELECT count(*) FROM workflow_runs").fetchone() == (0,)
 
 
+async def nudge_runs(env: WorkflowEnvironment, crew: Crew) -> list[datetime]:
+    """The scheduled start times of the practice's finished NoticeDispatch runs."""
+    query = (
+        f"WorkflowType = 'NoticeDispatch' AND PracticeId = '{crew.practice_id}'"
+        " AND ExecutionStatus = 'Completed'"
+    )
+    out = []
+    async for w in env.client.list_workflows(query):
+        at = w.typed_search_attributes.get(SCHEDULED_AT)
+        if at is not None:
+            out.append(at)
+    return out
+
+
 class TestNudged:
     async def test_a_booking_triggers_the_schedule_and_the_notice_leaves(
         self, dev_env: WorkflowEnvironment, dev_worker: tuple[Worker, OutboxRelay],
@@ -155,7 +171,6 @@ class TestNudged:
         await relay.sweep()  # the practice's schedules exist
         handle = dev_env.client.get_schedule_handle(NOTICE_DISPATCH.schedule_id(crew.practice_id))
         await until(handle.describe)
-        await handle.pause(note="test: only nudges run")  # no tick does the work for us
         ids = await catalog(sessionmaker, crew)
         case = await open_case(
             sessionmaker, crew, "individual", person("Nudge", "Client", email="nc@example.org")
@@ -166,7 +181,13 @@ class TestNudged:
         async def queued() -> bool:
             return len(notice_mails(db)) == 1
 
+        async def finished() -> list[datetime]:
+            return await nudge_runs(dev_env, crew)
+
         await until(queued, within=30)
+        runs = await until(finished, within=30)
+        # a tick starts on a 5-minute boundary; the nudge's run starts when it was triggered
+        assert any((at.minute % 5, at.second, at.microsecond) != (0, 0, 0) for at in runs)
         with db.owner() as owner:
             trigger = owner.execute(
                 "SELECT status, workflow_id FROM workflow_outbox WHERE command = 'schedule_trigger'"
@@ -176,6 +197,31 @@ class TestNudged:
                 (NOTICE_DISPATCH.schedule_id(crew.practice_id),),  # one row per schedule
             ).fetchone()
         assert trigger == [("sent", NOTICE_DISPATCH.schedule_id(crew.practice_id))]
-        assert run is not None
-        described = await handle.describe()
-        assert described.info.num_actions >= 1  # the nudge ran the schedule's action
+        assert run == ("completed",)
+
+    async def test_a_paused_schedule_is_not_nudged(
+        self, dev_env: WorkflowEnvironment, dev_worker: tuple[Worker, OutboxRelay],
+        sessionmaker: SessionMaker, crew: Crew, db: Database,
+    ) -> None:  # fmt: skip
+        _, relay = dev_worker
+        await relay.sweep()
+        handle = dev_env.client.get_schedule_handle(NOTICE_DISPATCH.schedule_id(crew.practice_id))
+        await until(handle.describe)
+        await handle.pause(note="test: the operator stops notices")
+        ids = await catalog(sessionmaker, crew)
+        case = await open_case(
+            sessionmaker, crew, "individual", person("Paused", "Client", email="pc@example.org")
+        )
+        await book(sessionmaker, crew, case, ids, START, relay=relay)
+        await relay.settle()
+        await asyncio.sleep(3)  # what a nudge would have done by now
+        with db.owner() as owner:
+            trigger = owner.execute(
+                "SELECT status FROM workflow_outbox WHERE command = 'schedule_trigger'"
+            ).fetchall()
+            waiting = owner.execute(
+                "SELECT count(*) FROM appointment_notices WHERE sent_at IS NULL"
+            ).fetchone()
+        assert trigger == [("sent",)]  # handled: the pause said no
+        assert notice_mails(db) == [] and waiting == (1,)  # the notice waits in Postgres
+        assert await nudge_runs(dev_env, crew) == []
