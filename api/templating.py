@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from api.cookies import read_flash
 from api.csrf import csrf_token
 from services.access import Action, can
+from services.documents.markdown import render as render_markdown
 from services.people.fields import pretty_phone
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -54,6 +55,8 @@ def settings_sections(auth: Any) -> list[NavItem]:
     if not actor.is_admin or actor.acting_for_id is not None:
         # one's own hours (an admin: the provider they are working for right now)
         sections.append(NavItem("availability", "Availability", "/settings/availability"))
+    if can(actor, Action.manage_library):
+        sections.append(NavItem("library", "Documents & forms", "/settings/library"))
     if can(actor, Action.manage_staff):
         sections.append(NavItem("staff", "Staff", "/settings/staff"))
     if can(actor, Action.view_audit_log):
@@ -85,6 +88,7 @@ def local_time(value: datetime | None, tz: str = "UTC") -> str:
 
 templates.env.filters["local_time"] = local_time
 templates.env.filters["phone"] = pretty_phone
+templates.env.filters["markdown"] = render_markdown
 
 
 def local_iso(value: str | None, tz: str = "UTC") -> str:

@@ -34,6 +34,7 @@ class Action(StrEnum):
     use_tasks = "use_tasks"  # the Needs-attention dashboard (each task is checked by see_task)
     see_task = "see_task"  # resource: a TaskHolders (assignee, opener); also managing it
     use_workflow_console = "use_workflow_console"  # the operators' view of executions
+    manage_library = "manage_library"  # documents & forms, the intake packet (FORM-10)
     create_case = "create_case"  # resource: the primary provider's staff id
     schedule_for = "schedule_for"  # resource: the provider whose time an appointment holds
     see_case = "see_case"  # resource: a CaseReach (the viewer's grants on that case)
@@ -141,6 +142,8 @@ def can(actor: Actor, action: Action, resource: object | None = None) -> bool:
         return _admin_may(actor, AdminArea.audit_log)
     if action is Action.use_workflow_console:
         return _admin_may(actor, AdminArea.workflow_console)
+    if action is Action.manage_library:
+        return _admin_may(actor, AdminArea.library)
     # manage_practice_security, grant_owner_role, manage_acting_for_grants: owners only
     return False
 

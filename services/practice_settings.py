@@ -25,6 +25,7 @@ class AdminArea(StrEnum):
     staff = "staff"
     audit_log = "audit_log"
     workflow_console = "workflow_console"
+    library = "library"
 
 
 ADMIN_AREA_LABELS = {
@@ -32,6 +33,7 @@ ADMIN_AREA_LABELS = {
     AdminArea.staff: "Staff (invite, roles, supervision, deactivate)",
     AdminArea.audit_log: "Audit log",
     AdminArea.workflow_console: "Workflow console (running processes, history, cancel)",
+    AdminArea.library: "Documents & forms (the library and the intake packet)",
 }
 ESCALATION_MIN_HOURS, ESCALATION_MAX_HOURS = 1, 336  # an hour to two weeks
 CONSENT_MIN_AGE, CONSENT_MAX_AGE = 12, 21

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from models.contracts.common import TaskQueue
 from models.contracts.welcome import PRACTICE_WELCOME_WORKFLOW, practice_welcome_id
 from models.orm.practice import PlanTier, Practice
-from services import cross_practice, schedules
+from services import cross_practice, library, schedules
 from services.outbox import commands
 
 LINK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -83,6 +84,7 @@ async def create_practice(uow: UnitOfWork, data: PracticeCreate) -> Practice:
         id_reuse_policy="REJECT_DUPLICATE",
     )
     await schedules.enqueue_upserts(uow, practice.id)
+    await library.install_starter(uow, datetime.now(UTC))  # the shipped forms and documents
     return practice
 
 
