@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from core.db import SessionMaker, UnitOfWork, open_unit
 from core.settings import Settings
-from models.orm.case import Case, CaseKind, CaseStatus, CoupleLabel, ParticipantRole
+from models.orm.case import Case, CaseKind, CaseStatus, CoupleLabel, Participant, ParticipantRole
 from models.orm.person import ContactType, Lifecycle, OrganizationKind, Person
 from models.orm.scheduling import AppointmentStatus, Format, ServiceKind
 from models.orm.staff import StaffRole, StaffStatus
@@ -53,6 +53,7 @@ from services.cases.payers import PayerIn, add_payer
 from services.cases.records import load_case, load_person
 from services.people.commands import create_organization, create_person, set_lifecycle
 from services.people.relationships import Scope, add_relationship, set_helper
+from services.portal.invitations import invite_participant
 from services.practice_settings import settings_of, update_task_settings
 from services.practices import PracticeCreate, create_practice, get_practice
 from services.scheduling.appointments import Booking, book, set_status
@@ -500,6 +501,25 @@ async def _seed_tasks(
             await close(uow, task, TaskStatus.done, staff_id=ids[assignee], note=None, now=now)
 
 
+async def _seed_portal(
+    uow: UnitOfWork, ids: dict[str, uuid.UUID], now: datetime, today: date, base_url: str
+) -> None:
+    """Alex Morgan's portal is open: the invitation waits in the mail outbox (they confirm
+    their date of birth, 1991-08-09)."""
+    alex, case_id = (
+        await uow.session.execute(
+            select(Person.id, Participant.case_id)
+            .join(Participant, (Participant.practice_id == Person.practice_id)
+                  & (Participant.person_id == Person.id))
+            .where(Person.first_name == "Alex", Person.last_name == "Morgan")
+        )
+    ).one()  # fmt: skip
+    case = await uow.session.get(Case, case_id)
+    assert case is not None
+    await invite_participant(uow, case, alex, staff_id=ids["jonah"], today=today, now=now,
+                             age_of_consent=18, base_url=base_url)  # fmt: skip
+
+
 async def seed_demo(sessionmaker: SessionMaker, settings: Settings) -> bool:
     """Seed the demo practice unless it exists. Returns True when it seeded."""
     if settings.is_production or not settings.demo_seed_enabled:
@@ -539,6 +559,7 @@ async def seed_demo(sessionmaker: SessionMaker, settings: Settings) -> bool:
         cases = await _seed_cases(uow, ids, today)
         await _seed_schedule(uow, ids, now, practice.timezone)
         await _seed_tasks(uow, ids, now, cases)
+        await _seed_portal(uow, ids, now, today, settings.APP_BASE_URL)
         # create_practice queued the PracticeWelcome start in the outbox: the worker's
         # sweeper relays it, and its Getting-started email lands in the mail outbox.
         await uow.commit()

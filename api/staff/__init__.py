@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from api.portal import pages as portal_pages
 from api.routes import cases as cases_api
 from api.routes import people as people_api
 from api.routes import scheduling as scheduling_api
@@ -18,6 +19,7 @@ from api.staff import (
     files,
     library,
     people,
+    portal_invites,
     scheduling_setup,
     series,
     settings,
@@ -41,6 +43,7 @@ STAFF_ROUTERS: list[APIRouter] = [
     calendar.router,
     series.router,
     case_record.router,
+    portal_invites.router,
     people.router,
     workflows.router,
     v1.router,
@@ -48,4 +51,5 @@ STAFF_ROUTERS: list[APIRouter] = [
     cases_api.router,
     people_api.router,
     scheduling_api.router,
+    portal_pages.router,
 ]

@@ -178,7 +178,7 @@ async def record(request: Request, case_id: uuid.UUID, uow: Uow, me: CurrentStaf
     return await _page(request, uow, me, case_id, request.query_params.get("tab", "overview"))
 
 
-async def _fail(request: Request, uow: UnitOfWork, me: Authenticated, case_id: uuid.UUID,
+async def fail_page(request: Request, uow: UnitOfWork, me: Authenticated, case_id: uuid.UUID,
                 tab: str, form_key: str, exc: DomainError) -> Response:  # fmt: skip
     return await _page(
         request, uow, me, case_id, tab, status=exc.status, errors=exc.field_errors,
@@ -213,7 +213,7 @@ async def participant_add(request: Request, case_id: uuid.UUID, uow: Uow, me: Cu
                 raise InvalidInput("The participant was not added", field_errors=errors)
             await commands.add_participant(uow, me.actor, case, joiner, today_of(request, me))
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "overview", "add", exc)
+        return await fail_page(request, uow, me, case_id, "overview", "add", exc)
     return redirect(request, f"/cases/{case_id}", "The participant was added.")
 
 
@@ -231,7 +231,7 @@ async def participant_leave(request: Request, case_id: uuid.UUID, person_id: uui
                 raise InvalidInput("Choose their last day", field_errors=errors)
             await commands.end_participation(uow, case, person_id, left, today_of(request, me))
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "overview", f"leave-{person_id}", exc)
+        return await fail_page(request, uow, me, case_id, "overview", f"leave-{person_id}", exc)
     return redirect(request, f"/cases/{case_id}", "Their last day in the case is recorded.")
 
 
@@ -257,7 +257,7 @@ async def participant_replace(request: Request, case_id: uuid.UUID, person_id: u
                 today_of(request, me),
             )
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "overview", f"replace-{person_id}", exc)
+        return await fail_page(request, uow, me, case_id, "overview", f"replace-{person_id}", exc)
     return redirect(request, f"/cases/{case_id}", "The participant was replaced.")
 
 
@@ -279,7 +279,7 @@ async def participant_settings(request: Request, case_id: uuid.UUID, person_id: 
                 onboarding_state=field(form, "onboarding_state", 20) or None,
             )  # fmt: skip
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "overview", f"settings-{person_id}", exc)
+        return await fail_page(request, uow, me, case_id, "overview", f"settings-{person_id}", exc)
     return redirect(request, f"/cases/{case_id}", "The participant's settings were saved.")
 
 
@@ -307,7 +307,7 @@ async def details(request: Request, case_id: uuid.UUID, uow: Uow, me: CurrentSta
                 ),
             )  # fmt: skip
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "details", "details", exc)
+        return await fail_page(request, uow, me, case_id, "details", "details", exc)
     return redirect(request, f"/cases/{case_id}?tab=details", "The case details were saved.")
 
 
@@ -330,7 +330,7 @@ async def status(request: Request, case_id: uuid.UUID, uow: Uow, me: CurrentStaf
                 await commands.close_case(uow, case, closed)
                 message = "The case is closed. It is listed under Archived."
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "details", "status", exc)
+        return await fail_page(request, uow, me, case_id, "details", "status", exc)
     return redirect(request, f"/cases/{case_id}?tab=details", message)
 
 
@@ -378,7 +378,7 @@ async def payer_add(request: Request, case_id: uuid.UUID, uow: Uow, me: CurrentS
                 today_of(request, me),
             )  # fmt: skip
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "billing", "payer", exc)
+        return await fail_page(request, uow, me, case_id, "billing", "payer", exc)
     return redirect(request, f"/cases/{case_id}?tab=billing", "The payer was added.")
 
 
@@ -413,7 +413,7 @@ async def payer_end(request: Request, case_id: uuid.UUID, payer_id: uuid.UUID, u
                 raise InvalidInput("Choose the last day", field_errors=errors)
             await payers.end_payer(uow, case, payer_id, end)
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "billing", f"end-{payer_id}", exc)
+        return await fail_page(request, uow, me, case_id, "billing", f"end-{payer_id}", exc)
     return redirect(request, f"/cases/{case_id}?tab=billing", "The payer's last day is set.")
 
 
@@ -447,7 +447,7 @@ async def diagnosis_add(request: Request, case_id: uuid.UUID, uow: Uow, me: Curr
                 rank=int(rank_raw) if rank_raw else None, active_from=start,
             )  # fmt: skip
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "clinical", "diagnosis", exc)
+        return await fail_page(request, uow, me, case_id, "clinical", "diagnosis", exc)
     return redirect(request, f"/cases/{case_id}?tab=clinical", "The diagnosis was added.")
 
 
@@ -465,5 +465,5 @@ async def diagnosis_end(request: Request, case_id: uuid.UUID, diagnosis_id: uuid
                 raise InvalidInput("Choose the last day", field_errors=errors)
             await diagnoses.end_diagnosis(uow, case, diagnosis_id, end)
     except DomainError as exc:
-        return await _fail(request, uow, me, case_id, "clinical", f"dx-{diagnosis_id}", exc)
+        return await fail_page(request, uow, me, case_id, "clinical", f"dx-{diagnosis_id}", exc)
     return redirect(request, f"/cases/{case_id}?tab=clinical", "The diagnosis is resolved.")

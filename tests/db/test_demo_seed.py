@@ -31,6 +31,13 @@ async def test_the_demo_seed_runs_once_and_can_be_clicked_through(
             "SELECT s.rrule, count(a.id) FROM appointment_series s"
             " JOIN appointments a ON a.series_id = s.id GROUP BY s.rrule"
         ).fetchall()
+        portal = owner.execute(
+            "SELECT a.email, g.scope, count(l.id) FROM portal_accounts a"
+            " JOIN portal_grants g ON g.account_id = a.id"
+            " JOIN portal_links l ON l.account_id = a.id AND l.purpose = 'invitation'"
+            " GROUP BY a.email, g.scope"
+        ).fetchall()
+        library = owner.execute("SELECT count(*) FROM library_items").fetchone()
         blocks = owner.execute(
             "SELECT count(DISTINCT provider_id), count(*) FROM availability_blocks"
         ).fetchone()
@@ -45,4 +52,8 @@ async def test_the_demo_seed_runs_once_and_can_be_clicked_through(
     assert booked[0] == open_cases[0] and booked[1] >= 3  # a week for every open case
     assert services == (7,)
     assert len(series) == 1 and series[0][0].endswith(";COUNT=10") and series[0][1] == 10
-    assert blocks == (4, 8)  # owner and three clinicians: office hours and telehealth
+    assert blocks == (4, 8)
+    assert portal == [("alex.morgan@example.com", "self", 1)]  # an invitation in the outbox
+    assert library == (
+        8,
+    )  # the shipped forms and documents  # owner and three clinicians: office hours and telehealth

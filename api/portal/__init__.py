@@ -1,0 +1,1 @@
+"""The client portal's pages (`/portal/{practice link name}`)."""

@@ -1,0 +1,1 @@
+"""The client portal: accounts and grants, one-time links, sessions (PORT-*, REL-*)."""
