@@ -100,7 +100,11 @@ class AppRoute(APIRoute):
             try:
                 await check_csrf(request)
                 response = await handler(request)
-                if response.status_code < 400:
+                # A refusal that must be remembered (a wrong answer counted against a
+                # link, what a client typed before a refused submit) is committed with its
+                # audit event: the route says so with `keep_refusal`.
+                kept = getattr(request.state, "keep_refusal", False)
+                if response.status_code < 400 or kept:
                     await _record_success(request, trail, response.status_code)
                 else:
                     await _rollback(request)
@@ -110,7 +114,7 @@ class AppRoute(APIRoute):
                 finally:
                     await _record_apart(request, trail, status_for_exception(exc))
                 raise
-            if response.status_code >= 400:
+            if response.status_code >= 400 and not kept:
                 await _record_apart(request, trail, response.status_code)
             return response
 

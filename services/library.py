@@ -353,6 +353,13 @@ async def attach_pdf(uow: UnitOfWork, draft: LibraryVersion, blob: Blob | None) 
 
 
 async def discard_draft(uow: UnitOfWork, item: LibraryItem) -> None:
+    if await latest_published(uow, item) is None:
+        raise InvalidInput(
+            "Nothing to go back to",
+            field_errors={
+                "draft": "This item has never been published: its draft is all there is."
+            },
+        )
     draft = await draft_of(uow, item)
     if draft is not None:
         await uow.session.delete(draft)

@@ -56,6 +56,10 @@ class PracticeSettings(BaseModel):
     minor_age_of_consent: int = Field(default=18, ge=CONSENT_MIN_AGE, le=CONSENT_MAX_AGE)
     # What calendar feeds (CAL-*) show of a case: "initials" (default), "case_code", "names".
     calendar_feed_detail: str = "initials"
+    # Intake (issue 8 §5): reminders this many days after sending, the deadline (an
+    # "intake overdue" task) after this many.
+    intake_reminder_days: list[int] = Field(default_factory=lambda: [2, 5])
+    intake_deadline_days: int = Field(default=7, ge=1, le=60)
 
 
 def settings_of(practice: Practice) -> PracticeSettings:

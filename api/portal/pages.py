@@ -36,6 +36,7 @@ from models.orm.portal import PortalAccount, PortalLinkPurpose, PortalSession
 from models.orm.practice import Practice
 from services import cross_practice
 from services.email_address import EMAIL
+from services.intake import items as intake_items
 from services.mail.outbox import queue_mail
 from services.portal import access, links, sessions
 
@@ -94,15 +95,18 @@ async def portal_me(
     return PortalMe(practice, account, session, people, acting)
 
 
-def _base(practice: Practice) -> str:
+def portal_base(practice: Practice) -> str:
     return f"/portal/{practice.link_name}"
 
 
-def _page(
+def portal_page(
     request: Request, template: str, practice: Practice, status: int = 200, **context: Any
 ) -> Response:
     return render(
-        request, template, {"practice": practice, "base": _base(practice), **context}, status=status
+        request,
+        template,
+        {"practice": practice, "base": portal_base(practice), **context},
+        status=status,
     )
 
 
@@ -123,7 +127,7 @@ async def _sign_in(
         user_agent=request.headers.get("user-agent"),
     )
     account.last_sign_in_at = now
-    response = redirect(request, f"{_base(practice)}/", "You are signed in.")
+    response = redirect(request, f"{portal_base(practice)}/", "You are signed in.")
     set_cookie(response, request, cookie_name(request), token, None)
     return response
 
@@ -136,9 +140,11 @@ async def invitation(request: Request, token: str, uow: Uow, practice: PortalPra
     try:
         link = await links.open_link(uow, token, PortalLinkPurpose.invitation, now_of(request))
     except LinkInvalid as exc:
-        return _page(request, "portal/link_invalid.html", practice, status=410, message=exc.message)
+        return portal_page(
+            request, "portal/link_invalid.html", practice, status=410, message=exc.message
+        )
     ask = await links.confirmation_kind(uow, link)
-    return _page(request, "portal/invitation.html", practice, ask=ask, token=token, errors={})
+    return portal_page(request, "portal/invitation.html", practice, ask=ask, token=token, errors={})
 
 
 @router.post("/invitation/{token}", name="portal.invitation_confirm")
@@ -150,9 +156,8 @@ async def invitation_confirm(
     try:
         link = await links.open_link(uow, token, PortalLinkPurpose.invitation, now)
         ask = await links.confirmation_kind(uow, link)
-        if not await links.confirm(
-            uow, request.app.state.sessionmaker, link, field(form, "answer", 40), now
-        ):
+        if not await links.confirm(uow, link, field(form, "answer", 40), now):
+            request.state.keep_refusal = True  # the wrong answer counts
             left = links.MAX_ATTEMPTS - link.failed_attempts
             if left <= 0:
                 raise LinkInvalid(
@@ -163,7 +168,7 @@ async def invitation_confirm(
                 "That does not match what the practice has on file. "
                 f"{left} {'try' if left == 1 else 'tries'} left."
             )
-            return _page(
+            return portal_page(
                 request,
                 "portal/invitation.html",
                 practice,
@@ -175,10 +180,18 @@ async def invitation_confirm(
         link = await links.open_link(uow, token, PortalLinkPurpose.invitation, now, for_update=True)
         await links.consume(uow, link, now)
     except LinkInvalid as exc:
-        return _page(request, "portal/link_invalid.html", practice, status=410, message=exc.message)
+        return portal_page(
+            request, "portal/link_invalid.html", practice, status=410, message=exc.message
+        )
     account = await uow.session.get(PortalAccount, link.account_id)
-    if account is None:
-        raise NotFound("Not found")
+    if account is None or account.disabled_at is not None:
+        return portal_page(
+            request,
+            "portal/link_invalid.html",
+            practice,
+            status=410,
+            message="This portal account is closed. Contact the practice.",
+        )
     audit.actor_type, audit.actor_id = ActorType.portal, account.id
     audit.subject("portal_account", [account.id])
     people = await access.grants_of(uow, account.id)
@@ -190,7 +203,7 @@ async def invitation_confirm(
 
 @router.get("/sign-in", name="portal.sign_in")
 async def sign_in_page(request: Request, uow: Uow, practice: PortalPractice) -> Response:
-    return _page(request, "portal/sign_in.html", practice, errors={}, email="")
+    return portal_page(request, "portal/sign_in.html", practice, errors={}, email="")
 
 
 @router.post("/sign-in", name="portal.sign_in_send")
@@ -200,7 +213,7 @@ async def sign_in_send(
     form = await read_form(request)
     email = field(form, "email", 300).strip()
     if not EMAIL.match(email):
-        return _page(
+        return portal_page(
             request,
             "portal/sign_in.html",
             practice,
@@ -215,7 +228,7 @@ async def sign_in_send(
         )
         await send_link(request, uow, practice, account, token, "portal_sign_in", "sign-in")
         audit.subject("portal_account", [account.id])
-    return _page(request, "portal/sign_in_sent.html", practice)
+    return portal_page(request, "portal/sign_in_sent.html", practice)
 
 
 async def send_link(
@@ -232,7 +245,10 @@ async def send_link(
         uow,
         recipient=account.email,
         template=template,
-        context={"practice_name": practice.name, "link": f"{base}{_base(practice)}/{path}/{token}"},
+        context={
+            "practice_name": practice.name,
+            "link": f"{base}{portal_base(practice)}/{path}/{token}",
+        },
         idempotency_key=f"portal-link:{uuid.uuid4()}",
     )
 
@@ -244,8 +260,10 @@ async def sign_in_link(
     try:
         await links.open_link(uow, token, PortalLinkPurpose.sign_in, now_of(request))
     except LinkInvalid as exc:
-        return _page(request, "portal/link_invalid.html", practice, status=410, message=exc.message)
-    return _page(request, "portal/sign_in_continue.html", practice, token=token)
+        return portal_page(
+            request, "portal/link_invalid.html", practice, status=410, message=exc.message
+        )
+    return portal_page(request, "portal/sign_in_continue.html", practice, token=token)
 
 
 @router.post("/sign-in/{token}", name="portal.sign_in_use")
@@ -258,7 +276,9 @@ async def sign_in_use(
         link = await links.open_link(uow, token, PortalLinkPurpose.sign_in, now, for_update=True)
         await links.consume(uow, link, now)
     except LinkInvalid as exc:
-        return _page(request, "portal/link_invalid.html", practice, status=410, message=exc.message)
+        return portal_page(
+            request, "portal/link_invalid.html", practice, status=410, message=exc.message
+        )
     account = await uow.session.get(PortalAccount, link.account_id)
     if account is None or account.disabled_at is not None:
         raise NotFound("Not found")
@@ -275,11 +295,23 @@ async def sign_in_use(
 async def home(request: Request, uow: Uow, practice: PortalPractice, audit: Audit) -> Response:
     me = await portal_me(request, uow, practice, audit)
     if me is None:
-        return redirect(request, f"{_base(practice)}/sign-in")
+        return redirect(request, f"{portal_base(practice)}/sign-in")
     if me.acting is not None:
         audit.subject("person", [me.acting.person_id])
     options = [(p.person_id, p.name) for p in me.people]
-    return _page(request, "portal/home.html", practice, me=None, portal=me, people_options=options)
+    entries = (
+        await intake_items.items_for(uow, me.account.id, me.acting.person_id) if me.acting else []
+    )
+    return portal_page(
+        request,
+        "portal/home.html",
+        practice,
+        me=None,
+        portal=me,
+        people_options=options,
+        todo=[e for e in entries if e.item.status != "done" and e.request.status == "open"],
+        done=[e for e in entries if e.item.status == "done"],
+    )
 
 
 @router.post("/acting-for", name="portal.acting_for")
@@ -289,7 +321,7 @@ async def acting_for(
     form = await read_form(request)
     me = await portal_me(request, uow, practice, audit)
     if me is None:
-        return redirect(request, f"{_base(practice)}/sign-in")
+        return redirect(request, f"{portal_base(practice)}/sign-in")
     person_id = parse_uuid(field(form, "person_id", 60))
     if person_id is None:
         raise NotFound("Not found")
@@ -299,7 +331,7 @@ async def acting_for(
         raise
     me.session.acting_person_id = chosen.person_id
     audit.subject("person", [chosen.person_id])
-    return redirect(request, f"{_base(practice)}/", f"You are now acting for {chosen.name}.")
+    return redirect(request, f"{portal_base(practice)}/", "Switched.")
 
 
 @router.post("/sign-out", name="portal.sign_out")
@@ -308,6 +340,6 @@ async def sign_out(request: Request, uow: Uow, practice: PortalPractice, audit: 
     me = await portal_me(request, uow, practice, audit)
     if me is not None:
         await sessions.end(uow, me.session, now_of(request))
-    response = redirect(request, f"{_base(practice)}/sign-in", "You are signed out.")
+    response = redirect(request, f"{portal_base(practice)}/sign-in", "You are signed out.")
     clear_cookie(response, request, cookie_name(request))
     return response

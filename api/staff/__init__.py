@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from api.portal import items as portal_items
 from api.portal import pages as portal_pages
 from api.routes import cases as cases_api
 from api.routes import people as people_api
@@ -17,6 +18,7 @@ from api.staff import (
     clients,
     dashboard,
     files,
+    intake,
     library,
     people,
     portal_invites,
@@ -44,6 +46,7 @@ STAFF_ROUTERS: list[APIRouter] = [
     series.router,
     case_record.router,
     portal_invites.router,
+    intake.router,
     people.router,
     workflows.router,
     v1.router,
@@ -52,4 +55,5 @@ STAFF_ROUTERS: list[APIRouter] = [
     people_api.router,
     scheduling_api.router,
     portal_pages.router,
+    portal_items.router,
 ]

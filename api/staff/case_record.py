@@ -38,6 +38,7 @@ from services.cases.kinds import COUPLE_LABELS, KINDS, ROLE_LABELS, needs_identi
 from services.cases.records import load_case, visible_ids
 from services.cases.search import search
 from services.cases.views import case_read, people_of
+from services.intake import requests as intake_requests
 from services.people.relationships import KIND_LABELS, SCOPE_LABELS, helpers_of, relationships_of
 from services.scheduling.appointments import upcoming_of
 from services.staff import list_staff
@@ -136,6 +137,8 @@ async def case_context(
         "upcoming": upcoming,
         **extra,
     }
+    if context["tab"] == "overview":
+        context["intake"] = await intake_requests.checklist(uow, case.id)
     if context["tab"] == "relationships":
         context["relations"] = {
             p.person_id: await relationships_of(uow, p.person_id) for p in current

@@ -54,6 +54,7 @@ async def list_items(request: Request, uow: Uow, me: CurrentStaff) -> Response:
 
 async def _list_page(request: Request, uow: UnitOfWork, me: Authenticated, *,
                      status: int = 200, **extra: Any) -> Response:  # fmt: skip
+    await library.install_starter(uow, now_of(request))
     rows = []
     for item in await library.items(uow):
         versions = await library.versions_of(uow, item)
@@ -192,7 +193,8 @@ async def add_question(request: Request, item_id: uuid.UUID, uow: Uow, me: Curre
     values: dict[str, Any] = {n: field(form, n, 20000 if n in ("options", "rows", "text") else 1000)
                               for n in names}  # fmt: skip
     values["required"] = bool(field(form, "required", 5))
-    section = int(values["section"]) if values["section"].isdigit() else -1
+    raw = values["section"]
+    section = int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 4 else -1
 
     async def change(item: LibraryItem, draft: LibraryVersion) -> None:
         spec = editor.QuestionIn(**{**values, "section": section})
@@ -236,9 +238,12 @@ async def save_json(request: Request, item_id: uuid.UUID, uow: Uow, me: CurrentS
     values = {"definition": raw}
 
     async def change(item: LibraryItem, draft: LibraryVersion) -> None:
+        def refuse(constant: str) -> None:
+            raise ValueError(f"{constant} is not a number here")
+
         try:
-            data = json.loads(raw)
-        except ValueError as exc:
+            data = json.loads(raw, parse_constant=refuse)
+        except (ValueError, RecursionError) as exc:
             problem = {"definition": f"Not JSON: {exc}."}
             raise InvalidInput("The form was not saved", field_errors=problem) from None
         await library.save_form(uow, item, draft, data)
@@ -317,5 +322,18 @@ async def discard(request: Request, item_id: uuid.UUID, uow: Uow, me: CurrentSta
     await read_form(request)
     audit.subject("library_item", [item_id])
     item = await library.get_item(uow, item_id)
-    await library.discard_draft(uow, item)
+    try:
+        async with savepoint(uow):
+            await library.discard_draft(uow, item)
+    except DomainError as exc:
+        return await _item_page(
+            request,
+            uow,
+            me,
+            item_id,
+            status=exc.status,
+            errors=exc.field_errors,
+            message=exc.message,
+            form="publish",
+        )
     return redirect(request, f"/settings/library/{item_id}", "The draft was discarded.")

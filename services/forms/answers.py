@@ -11,6 +11,7 @@ severity band (only when every row is answered), and the flags raised by single 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,9 +85,11 @@ def _check(q: Question, value: Any, *, final: bool) -> str | None:
         return None if ok else "Your initials: one to four letters."
     values = {o.value for o in q.options}
     if t in CHOICES - {QuestionType.multiple_choice}:
-        return None if value in values else "Choose one of the options."
+        return None if isinstance(value, str) and value in values else "Choose one of the options."
     if t is QuestionType.multiple_choice:
-        if not isinstance(value, list) or any(v not in values for v in value):
+        if not isinstance(value, list) or any(
+            not isinstance(v, str) or v not in values for v in value
+        ):
             return "Choose from the options."
         return None if len(set(value)) == len(value) else "Choose each option once."
     if t is QuestionType.yes_no:
@@ -103,18 +106,26 @@ def _check(q: Question, value: Any, *, final: bool) -> str | None:
         if not isinstance(value, dict):
             return "Choose an answer for each statement."
         rows = {r.key for r in q.rows}
-        if any(k not in rows or v not in values for k, v in value.items()):
+        if any(
+            k not in rows or not isinstance(v, str) or v not in values for k, v in value.items()
+        ):
             return "Choose an answer for each statement."
         if final and q.required and set(value) != rows:
             return f"Answer all {len(rows)} statements ({len(rows) - len(value)} left)."
     return None
 
 
+def _one_of(value: Any, values: set[str]) -> bool:
+    return isinstance(value, str) and value in values
+
+
 def _number(q: Question, value: Any) -> str | None:
     whole = q.type is QuestionType.rating or not q.decimals
     try:
-        number = float(str(value).replace(",", ""))
+        number = float(str(value)[:40])
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
         return "A whole number." if whole else "A number, like 2.5."
     if whole and number != int(number):
         return "A whole number."

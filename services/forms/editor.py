@@ -10,6 +10,7 @@ Options are typed one per line: `Label`, or `value | Label`, or (a scored Likert
 from __future__ import annotations
 
 import copy
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +50,8 @@ def _options(raw: str, scored: bool, errors: dict[str, str]) -> list[dict[str, A
         else:
             option = {"value": parts[0], "label": parts[1]}
         if scored:
-            score = parts[2] if len(parts) > 2 else (parts[0] if parts[0].isdigit() else "")
-            if not score.lstrip("-").isdigit():
+            score = parts[2] if len(parts) > 2 else (parts[0] if parts[0].isdecimal() else "")
+            if not score.lstrip("-").isdecimal() or len(score) > 6:
                 errors["options"] = f"Line {n + 1}: a scored option is `value | Label | score`."
                 continue
             option["score"] = int(score)
@@ -71,10 +72,13 @@ def _number(raw: str, name: str, errors: dict[str, str]) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
         errors[name] = "A number."
         return None
+    return value
 
 
 def add_section(definition: dict[str, Any], title: str) -> dict[str, Any]:

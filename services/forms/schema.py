@@ -64,7 +64,9 @@ TYPE_LABELS = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class Option(_Strict):
@@ -223,7 +225,7 @@ def _question_errors(q: Question, path: str) -> list[tuple[str, str]]:
         problems.append((f"{path}.rows", "Only a Likert grid has rows and scoring."))
     ranged = q.type in (QuestionType.number, QuestionType.rating)
     if ranged and q.min is not None and q.max is not None and q.min >= q.max:
-        problems.append((f"{path}.max", "The maximum is above the minimum."))
+        problems.append((f"{path}.max", "The maximum must be above the minimum."))
     if q.type is QuestionType.rating:
         if q.min is None or q.max is None:
             problems.append((f"{path}.min", "A rating scale has a lowest and a highest value."))

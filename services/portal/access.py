@@ -148,7 +148,23 @@ async def invite(
         recipients = [(person, Scope.self)]
     out = []
     for who, scope in recipients:
+        if who.date_of_birth is None and not (who.phone_mobile or who.phone_home or who.phone_work):
+            raise InvalidInput(
+                "Nothing to confirm",
+                field_errors={
+                    "portal": "The invitation asks for a date of birth (or the last 4 digits of a "
+                    "phone): add one to their record first."
+                },
+            )
         account = await account_for(uow, who)
+        if account.person_id not in (None, who.id):
+            raise InvalidInput(
+                "The address is taken",
+                field_errors={
+                    "portal": "This email address already opens another person's portal: give "
+                    "each adult their own address."
+                },
+            )
         await _grant(uow, account, person.id, participant.case_id, scope, staff_id)
         out.append(Recipient(account, who, scope))
     participant.portal_access = True
@@ -178,6 +194,32 @@ async def grants_of(uow: UnitOfWork, account_id: uuid.UUID) -> list[ActingFor]:
                 PortalGrant.practice_id == uow.practice_id,
                 PortalGrant.account_id == account_id,
                 PortalGrant.revoked_at.is_(None),
+                # still true today: the person is in the case with portal access …
+                select(Participant.id)
+                .where(
+                    Participant.practice_id == PortalGrant.practice_id,
+                    Participant.case_id == PortalGrant.case_id,
+                    Participant.person_id == PortalGrant.person_id,
+                    Participant.portal_access.is_(True),
+                    Participant.left_on.is_(None),
+                )
+                .exists(),
+                # … and a representative is still verified (REL-5)
+                (PortalGrant.scope != Scope.representative)
+                | select(PersonHelper.id)
+                .join(
+                    PortalAccount,
+                    (PortalAccount.practice_id == PersonHelper.practice_id)
+                    & (PortalAccount.person_id == PersonHelper.helper_person_id),
+                )
+                .where(
+                    PersonHelper.practice_id == PortalGrant.practice_id,
+                    PersonHelper.person_id == PortalGrant.person_id,
+                    PortalAccount.id == PortalGrant.account_id,
+                    PersonHelper.verification == Verification.verified,
+                    literal(Scope.representative.value) == any_(PersonHelper.scopes),
+                )
+                .exists(),
             )
             .order_by(PortalGrant.created_at)
         )

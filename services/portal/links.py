@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from core.db import SessionMaker, UnitOfWork, set_practice
+from core.db import UnitOfWork
 from core.errors import LinkInvalid
 from core.security import new_token, token_hash
 from models.orm.person import Person
@@ -118,11 +118,30 @@ async def _person(uow: UnitOfWork, link: PortalLink) -> Person | None:
     return found
 
 
-async def confirm(
-    uow: UnitOfWork, sessionmaker: SessionMaker, link: PortalLink, answer: str, now: datetime
-) -> bool:
-    """Check the answer. A wrong one is counted in a transaction of its own — the refusal
-    rolls the request back, the count must stay — and the fifth locks the link."""
+async def confirm(uow: UnitOfWork, link: PortalLink, answer: str, now: datetime) -> bool:
+    """Check the answer. Each check first takes one of the link's 5 attempts with one
+    conditional UPDATE — racing requests queue on the row and each sees the count the one
+    before it committed, so between them they get no more than 5 guesses; the fifth wrong
+    one locks the link. The caller commits a wrong answer too (`keep_refusal`): the count
+    must survive the refusal. A right answer consumes the link, so its attempt costs
+    nothing. Raises LinkInvalid when no attempt is left."""
+    attempts = await uow.session.scalar(
+        update(PortalLink)
+        .where(
+            PortalLink.practice_id == link.practice_id,
+            PortalLink.id == link.id,
+            PortalLink.locked_at.is_(None),
+            PortalLink.used_at.is_(None),
+            PortalLink.failed_attempts < MAX_ATTEMPTS,
+        )
+        .values(failed_attempts=PortalLink.failed_attempts + 1)
+        .returning(PortalLink.failed_attempts)
+        .execution_options(synchronize_session=False)
+    )
+    if attempts is None:
+        raise LinkInvalid(
+            "This link is locked after too many wrong answers. Ask the practice to send a new one."
+        )
     person = await _person(uow, link)
     ok = False
     if person is not None and person.date_of_birth is not None:
@@ -134,22 +153,14 @@ async def confirm(
         phones = [p for p in (person.phone_mobile, person.phone_home, person.phone_work) if p]
         given = DIGITS.sub("", answer[:40])
         ok = len(given) == 4 and any(DIGITS.sub("", p).endswith(given) for p in phones)
-    if not ok:
-        async with sessionmaker() as session, session.begin():
-            await set_practice(session, link.practice_id)
-            attempts = await session.scalar(
-                update(PortalLink)
-                .where(PortalLink.practice_id == link.practice_id, PortalLink.id == link.id)
-                .values(failed_attempts=PortalLink.failed_attempts + 1)
-                .returning(PortalLink.failed_attempts)
-            )
-            if attempts is not None and attempts >= MAX_ATTEMPTS:
-                await session.execute(
-                    update(PortalLink)
-                    .where(PortalLink.practice_id == link.practice_id, PortalLink.id == link.id)
-                    .values(locked_at=now)
-                )
-        link.failed_attempts = int(attempts or link.failed_attempts + 1)
+    if not ok and attempts >= MAX_ATTEMPTS:
+        await uow.session.execute(
+            update(PortalLink)
+            .where(PortalLink.practice_id == link.practice_id, PortalLink.id == link.id)
+            .values(locked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    link.failed_attempts = attempts
     return ok
 
 
