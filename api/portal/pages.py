@@ -15,6 +15,8 @@ sign-out (PORT-1…3, decisions.md "Portal access").
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -30,7 +32,7 @@ from api.pages import redirect, render
 from api.routing import AppRoute
 from api.staff.forms import field, parse_uuid, read_form
 from core.db import UnitOfWork
-from core.errors import DomainError, LinkInvalid, NotFound
+from core.errors import DomainError, LinkInvalid, NotFound, TooManyAttempts
 from models.orm.audit import ActorType
 from models.orm.portal import PortalAccount, PortalLinkPurpose, PortalSession
 from models.orm.practice import Practice
@@ -43,6 +45,7 @@ from services.portal import access, links, sessions
 router = APIRouter(route_class=AppRoute, prefix="/portal/{link_name}", include_in_schema=False)
 
 COOKIE = "pr_portal"
+SIGN_IN_ANSWER_S = 0.25
 
 
 def cookie_name(request: Request) -> str:
@@ -210,8 +213,15 @@ async def sign_in_page(request: Request, uow: Uow, practice: PortalPractice) -> 
 async def sign_in_send(
     request: Request, uow: Uow, practice: PortalPractice, audit: Audit
 ) -> Response:
+    started = time.perf_counter()
     form = await read_form(request)
     email = field(form, "email", 300).strip()
+    # The staff reset throttle's rule (20 an hour from one address): nobody floods an
+    # inbox with sign-in links or keeps revoking someone's latest one.
+    if not await request.app.state.authenticator.throttle.reset_requested(
+        client_ip(request), now_of(request)
+    ):
+        raise TooManyAttempts("Too many sign-in requests from here. Try again in an hour.")
     if not EMAIL.match(email):
         return portal_page(
             request,
@@ -228,6 +238,8 @@ async def sign_in_send(
         )
         await send_link(request, uow, practice, account, token, "portal_sign_in", "sign-in")
         audit.subject("portal_account", [account.id])
+    # Every answer takes as long: no timing difference tells a known address apart.
+    await asyncio.sleep(max(0.0, SIGN_IN_ANSWER_S - (time.perf_counter() - started)))
     return portal_page(request, "portal/sign_in_sent.html", practice)
 
 

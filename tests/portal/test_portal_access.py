@@ -274,3 +274,23 @@ async def test_two_adults_cannot_share_one_portal(
         nothing = await invite(staff, ana_case, person_id(db, "Zed"))  # no date of birth, no phone
     assert "already opens another person's portal" in refused
     assert "add one to their record first" in nothing
+
+
+async def test_sign_in_requests_are_throttled_per_address(
+    app: FastAPI, crew: Crew, sessionmaker: SessionMaker, db: Database
+) -> None:
+    family = await lopez(sessionmaker, crew, db)
+    async with client_for(app) as staff:
+        await sign_in(staff, crew.team.provider.email)
+        await invite(staff, family.own, family.ana)
+    base = f"/portal/{crew.team.practice.link_name}"
+    async with client_for(app, ip="203.0.113.9") as flooder:
+        answers = [
+            (await flooder.post(f"{base}/sign-in", data={"email": "ana@example.org"})).status_code
+            for _ in range(21)
+        ]
+    async with client_for(app, ip="198.51.100.7") as elsewhere:
+        other = await elsewhere.post(f"{base}/sign-in", data={"email": "ana@example.org"})
+    assert answers[:20] == [200] * 20 and answers[20] == 429
+    assert other.status_code == 200  # another address is not held
+    assert len([m for m in portal_mails(db) if "sign-in" in m[1].lower()]) == 21
