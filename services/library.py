@@ -134,6 +134,24 @@ async def items(uow: UnitOfWork) -> list[LibraryItem]:
     return list(rows)
 
 
+async def listing(uow: UnitOfWork) -> list[tuple[LibraryItem, int | None, int | None]]:
+    """Every item with its latest published version number and its draft's, in one query."""
+    published = func.max(LibraryVersion.version).filter(LibraryVersion.published_at.is_not(None))
+    draft = func.max(LibraryVersion.version).filter(LibraryVersion.published_at.is_(None))
+    rows = await uow.session.execute(
+        select(LibraryItem, published, draft)
+        .outerjoin(
+            LibraryVersion,
+            (LibraryVersion.practice_id == LibraryItem.practice_id)
+            & (LibraryVersion.item_id == LibraryItem.id),
+        )
+        .where(LibraryItem.practice_id == uow.practice_id)
+        .group_by(LibraryItem.id)
+        .order_by(LibraryItem.category, LibraryItem.staff_name)
+    )
+    return [(item, pub, dra) for item, pub, dra in rows]
+
+
 async def get_item(uow: UnitOfWork, item_id: uuid.UUID) -> LibraryItem:
     item = await uow.session.scalar(
         select(LibraryItem).where(

@@ -16,18 +16,14 @@ cannot write its end, and the next tick's row replaces it.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.attention import AttentionActivities
     from activities.runs import RunActivities
     from models.contracts.attention import (
-        SCHEDULED_BY_ID,
-        SCHEDULED_START_TIME,
         AttentionCheckInput,
         AttentionSweepInput,
         AttentionSweepState,
@@ -37,9 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.contracts.common import CloseRun
     from workflows._policies import activity_options
-
-SCHEDULED_AT = SearchAttributeKey.for_datetime(SCHEDULED_START_TIME)
-SCHEDULED_BY = SearchAttributeKey.for_keyword(SCHEDULED_BY_ID)
+    from workflows._schedule import scheduled_tick
 
 
 @workflow.defn(name="AttentionSweep")
@@ -51,7 +45,7 @@ class AttentionSweepWorkflow:
     @workflow.run
     async def run(self, inp: AttentionSweepInput) -> AttentionSweepState:
         options = activity_options(inp.timing)
-        as_of, run_key = self._tick(inp)
+        as_of, run_key = scheduled_tick(inp.as_of)
         self._state = AttentionSweepState(step=SweepStep.planning, as_of=as_of)
         try:
             plan = await workflow.execute_activity_method(
@@ -87,16 +81,6 @@ class AttentionSweepWorkflow:
             raise
         self._set(step=SweepStep.done)
         return self._state
-
-    @staticmethod
-    def _tick(inp: AttentionSweepInput) -> tuple[datetime, str]:
-        """The instant this pass covers, and its workflow_runs key."""
-        info = workflow.info()
-        attributes = info.typed_search_attributes
-        scheduled_at = attributes.get(SCHEDULED_AT)
-        scheduled_by = attributes.get(SCHEDULED_BY)
-        as_of = scheduled_at or inp.as_of or info.start_time
-        return as_of, scheduled_by or info.workflow_id
 
     async def _close(self, inp: AttentionSweepInput, run_key: str, step: SweepStep) -> None:
         self._set(step=step)

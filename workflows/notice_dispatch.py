@@ -21,16 +21,13 @@ activity decides what is due).
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.notices import NoticeActivities
     from activities.runs import RunActivities
-    from models.contracts.attention import SCHEDULED_BY_ID, SCHEDULED_START_TIME
     from models.contracts.common import CloseRun
     from models.contracts.notices import (
         NoticeBatchInput,
@@ -40,9 +37,7 @@ with workflow.unsafe.imports_passed_through():
         NoticeStep,
     )
     from workflows._policies import activity_options
-
-SCHEDULED_AT = SearchAttributeKey.for_datetime(SCHEDULED_START_TIME)
-SCHEDULED_BY = SearchAttributeKey.for_keyword(SCHEDULED_BY_ID)
+    from workflows._schedule import scheduled_tick
 
 
 @workflow.defn(name="NoticeDispatch")
@@ -54,7 +49,7 @@ class NoticeDispatchWorkflow:
     @workflow.run
     async def run(self, inp: NoticeDispatchInput) -> NoticeDispatchState:
         options = activity_options(inp.timing)
-        as_of, run_key = self._tick(inp)
+        as_of, run_key = scheduled_tick(inp.as_of)
         self._state = NoticeDispatchState(step=NoticeStep.sending, as_of=as_of)
         try:
             for _ in range(max(1, inp.max_batches)):
@@ -89,15 +84,6 @@ class NoticeDispatchWorkflow:
             raise
         self._set(step=NoticeStep.done)
         return self._state
-
-    @staticmethod
-    def _tick(inp: NoticeDispatchInput) -> tuple[datetime, str]:
-        """The instant this pass covers, and its workflow_runs key."""
-        info = workflow.info()
-        attributes = info.typed_search_attributes
-        scheduled_at = attributes.get(SCHEDULED_AT)
-        scheduled_by = attributes.get(SCHEDULED_BY)
-        return scheduled_at or inp.as_of or info.start_time, scheduled_by or info.workflow_id
 
     async def _close(self, inp: NoticeDispatchInput, run_key: str, step: NoticeStep) -> None:
         self._set(step=step)

@@ -55,12 +55,7 @@ async def list_items(request: Request, uow: Uow, me: CurrentStaff) -> Response:
 async def _list_page(request: Request, uow: UnitOfWork, me: Authenticated, *,
                      status: int = 200, **extra: Any) -> Response:  # fmt: skip
     await library.install_starter(uow, now_of(request))
-    rows = []
-    for item in await library.items(uow):
-        versions = await library.versions_of(uow, item)
-        published = next((v for v in versions if v.published_at is not None), None)
-        draft = next((v for v in versions if v.published_at is None), None)
-        rows.append((item, published, draft))
+    rows = await library.listing(uow)
     return render(request, "settings/library_list.html", page(
         me, "library", rows=rows, values=extra.pop("values", {"kind": "form"}),
         errors=extra.pop("errors", {}), **extra,

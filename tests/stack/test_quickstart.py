@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import PROJECT_ROOT
+from tests.fixtures.waiting import until_sync
 
 pytestmark = pytest.mark.stack
 
@@ -162,25 +163,13 @@ def test_make_run_starts_stops_cleanly_and_keeps_its_data(stack: RunningStack) -
     assert "All systems go" in health
     get(f"http://127.0.0.1:{stack.env['TEMPORAL_UI_PORT']}/")  # the Web UI answers
     # the seed's practice started PracticeWelcome through the outbox; its mail arrives
-    for _ in range(100):
-        if "Getting started with PracticeRunner" in get(f"{api}/dev/outbox"):
-            break
-        time.sleep(0.2)
-    assert "Getting started with PracticeRunner" in get(f"{api}/dev/outbox")
+    until_sync(lambda: "Getting started with PracticeRunner" in get(f"{api}/dev/outbox"))
     assert f"Workflow console  {api}/app/workflows" in output
     # the worker ensured the demo practice's schedules (AttentionSweep, NoticeDispatch)
     worker_log = stack.root / "var" / "log" / "worker.log"
-    for _ in range(100):
-        if "schedules ensured: 2" in worker_log.read_text(errors="replace"):
-            break
-        time.sleep(0.2)
-    assert "schedules ensured: 2" in worker_log.read_text(errors="replace")
+    until_sync(lambda: "schedules ensured: 2" in worker_log.read_text(errors="replace"))
     # the seed's bookings nudged NoticeDispatch through the outbox: their notices arrive
-    for _ in range(150):
-        if "Appointment confirmed" in get(f"{api}/dev/outbox"):
-            break
-        time.sleep(0.2)
-    assert "Appointment confirmed" in get(f"{api}/dev/outbox")
+    until_sync(lambda: "Appointment confirmed" in get(f"{api}/dev/outbox"), within=30)
 
     stack.interrupt()
     assert processes_under(stack.root) == []

@@ -6,7 +6,6 @@ schedule through the outbox, so the notice is queued within seconds without a ti
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,7 +28,7 @@ from tests.fixtures.db import Database
 from tests.fixtures.tasks import NOW
 from tests.fixtures.temporal import SCANNER
 from tests.fixtures.waiting import until
-from workflows.notice_dispatch import SCHEDULED_AT
+from workflows._schedule import SCHEDULED_AT
 
 TZ = "America/Chicago"
 START = datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo(TZ))
@@ -213,8 +212,7 @@ class TestNudged:
             sessionmaker, crew, "individual", person("Paused", "Client", email="pc@example.org")
         )
         await book(sessionmaker, crew, case, ids, START, relay=relay)
-        await relay.settle()
-        await asyncio.sleep(3)  # what a nudge would have done by now
+        await relay.settle()  # the relay has handled the nudge: it saw the pause and stopped
         with db.owner() as owner:
             trigger = owner.execute(
                 "SELECT status FROM workflow_outbox WHERE command = 'schedule_trigger'"
