@@ -28,6 +28,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.attention import AttentionActivities
+from activities.intake import IntakeActivities
 from activities.interceptor import PhiSafeInterceptor
 from activities.mail import MailActivities
 from activities.notices import NoticeActivities
@@ -44,6 +45,7 @@ from services.mail.smtp import SmtpSender, parse_smtp_url
 from services.outbox import schedules as outbox_schedules
 from services.outbox.relay import OutboxRelay
 from workflows.attention_sweep import AttentionSweepWorkflow
+from workflows.intake_onboarding import IntakeOnboardingWorkflow
 from workflows.mail_dispatch import MailDispatchWorkflow
 from workflows.notice_dispatch import NoticeDispatchWorkflow
 from workflows.practice_welcome import PracticeWelcomeWorkflow
@@ -81,6 +83,7 @@ WORKFLOWS: dict[TaskQueue, list[type]] = {
         MailDispatchWorkflow,
         AttentionSweepWorkflow,
         NoticeDispatchWorkflow,
+        IntakeOnboardingWorkflow,
     ],
     TaskQueue.stripe: [],
     TaskQueue.bulk: [],
@@ -94,6 +97,7 @@ def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
     runs = RunActivities(deps.sessionmaker)
     attention = AttentionActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
     notices = NoticeActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
+    intake = IntakeActivities(deps.sessionmaker, deps.relay, deps.app_base_url)
     activities: dict[TaskQueue, list[Callable[..., object]]] = {
         TaskQueue.default: [
             system_check.check_worker_database,
@@ -106,6 +110,11 @@ def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
             attention.finish_attention_sweep,
             notices.dispatch_notice_batch,
             notices.finish_notice_dispatch,
+            intake.check_intake,
+            intake.send_intake_invitations,
+            intake.send_intake_reminder,
+            intake.open_intake_overdue,
+            intake.finish_intake,
         ],
         TaskQueue.stripe: [],
         TaskQueue.bulk: [],
@@ -122,7 +131,11 @@ def build_workers(
     task_queue_prefix: str = "",
     stripe_activities_per_second: float = 20.0,
     executor: ThreadPoolExecutor | None = None,
+    max_cached_workflows: int = 1000,
 ) -> Sequence[Worker]:
+    """One worker per queue with registrations. `max_cached_workflows=0` (tests that stop
+    and start workers on the time-skipping server) keeps no sticky cache: every task goes
+    to the shared queue and is replayed from history."""
     if all(regs.empty for regs in registrations.values()):
         raise NothingRegistered("nothing is registered on any task queue: no worker to run")
     return [
@@ -137,6 +150,7 @@ def build_workers(
                 stripe_activities_per_second if queue is TaskQueue.stripe else None
             ),
             graceful_shutdown_timeout=timedelta(seconds=10),
+            max_cached_workflows=max_cached_workflows,
         )
         for queue, regs in registrations.items()
         if not regs.empty

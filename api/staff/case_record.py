@@ -128,6 +128,12 @@ async def case_context(
             "in_progress": "In progress",
             "complete": "Complete",
         },
+        "intake_status_labels": {
+            "completed": "completed",
+            "cancelled": "cancelled by the practice",
+            "case_closed": "ended: the case closed",
+            "participant_left": "ended: a participant left the case",
+        },
         "mode_labels": MODE_LABELS,
         "kind_labels": KIND_LABELS,
         "scope_labels": SCOPE_LABELS,

@@ -41,6 +41,7 @@ from core.errors import Conflict, DomainError, NotFound
 from core.security import keyed_hmac, same
 from models.contracts.attention import ATTENTION_SWEEP_WORKFLOW, SCHEDULED_BY_ID
 from models.contracts.common import SEARCH_ATTRIBUTE_PRACTICE_ID
+from models.contracts.intake import INTAKE_WORKFLOW
 from models.contracts.mail import MAIL_DISPATCH_WORKFLOW
 from models.contracts.notices import NOTICE_DISPATCH_WORKFLOW
 from models.contracts.welcome import PRACTICE_WELCOME_WORKFLOW
@@ -58,6 +59,7 @@ WORKFLOW_TYPES = sorted(
         MAIL_DISPATCH_WORKFLOW,
         ATTENTION_SWEEP_WORKFLOW,
         NOTICE_DISPATCH_WORKFLOW,
+        INTAKE_WORKFLOW,
     ]
 )
 STATUSES = {

@@ -19,7 +19,13 @@ class IntakeStatus(StrEnum):
     open = "open"
     completed = "completed"
     cancelled = "cancelled"  # by staff
-    ended = "ended"  # the case was archived or the participant left
+    ended = "ended"  # the case was closed or a participant left
+
+
+class EndReason(StrEnum):
+    cancelled = "cancelled"
+    case_closed = "case_closed"
+    participant_left = "participant_left"
 
 
 class ItemStatus(StrEnum):
@@ -43,6 +49,8 @@ class IntakeRequest(TenantRow, Base):
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class IntakeRecipient(TenantRow, Base):
@@ -57,6 +65,17 @@ class IntakeRecipient(TenantRow, Base):
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An invitation is due while invited_at is null or older than invite_requested_at.
+    invite_requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminders_sent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def invitation_due(self) -> bool:
+        return self.invited_at is None or self.invited_at < self.invite_requested_at
 
 
 class IntakeItem(TenantRow, Base):

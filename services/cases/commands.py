@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -350,6 +350,13 @@ async def add_participant(
     return row
 
 
+async def _intake(uow: UnitOfWork, case: Case) -> None:
+    """An open intake ends when its case closes or a recipient leaves (services.intake)."""
+    from services.intake.changes import case_changed  # (intake builds on cases)
+
+    await case_changed(uow, case.id, datetime.now(UTC))
+
+
 async def _future_attendance(uow: UnitOfWork, case: Case, today: date) -> None:
     if CaseKind(case.kind) in (CaseKind.individual, CaseKind.consultation):
         return
@@ -386,6 +393,7 @@ async def end_participation(
     await _rename(uow, case)
     await check_shape(uow)
     await _future_attendance(uow, case, today)
+    await _intake(uow, case)
     return row
 
 
@@ -447,6 +455,7 @@ async def replace_participant(
     await _rename(uow, case)
     await check_shape(uow)
     await _future_attendance(uow, case, today)
+    await _intake(uow, case)
     return new
 
 
@@ -553,6 +562,7 @@ async def close_case(uow: UnitOfWork, case: Case, on: date) -> None:
         )
     case.status, case.closed_on = CaseStatus.closed, on
     await uow.session.flush()
+    await _intake(uow, case)
 
 
 async def reopen_case(uow: UnitOfWork, case: Case) -> None:

@@ -4,7 +4,8 @@ typed — a draft on every "Save", so nothing is lost — and checked on submit 
 questions, types, ranges), with the scores kept; a document is acknowledged or signed,
 the signature keeping the typed name, the time, the IP and the SHA-256 of the exact
 version signed. When every item of a recipient is done the recipient is complete; when
-every recipient is, so is the request (the workflow then finishes onboarding).
+every recipient is, so is the request; each completion signals the workflow through the
+outbox (drafts do not: they change nothing it waits on), which then finishes onboarding.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from sqlalchemy import select
 
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
+from models.orm.case import OnboardingState, Participant
 from models.orm.intake import IntakeItem, IntakeRecipient, IntakeRequest, IntakeStatus, ItemStatus
 from models.orm.library import ItemKind, LibraryItem, LibraryVersion, Requires
 from services.forms.answers import answer_errors, from_fields, scores
 from services.forms.schema import FormDefinition
+from services.intake import signal
 
 
 @dataclass(frozen=True)
@@ -172,29 +175,58 @@ async def complete_document(
 
 
 async def _progress(uow: UnitOfWork, entry: OpenItem, now: datetime) -> None:
+    """An item is done: the participant's onboarding is under way, the recipient and the
+    request may be complete now, and the workflow is told (through the outbox)."""
+    participant = await uow.session.scalar(
+        select(Participant).where(
+            Participant.practice_id == uow.practice_id,
+            Participant.case_id == entry.request.case_id,
+            Participant.person_id == entry.recipient.person_id,
+        )
+    )
+    if participant is not None and participant.onboarding_state == OnboardingState.invited:
+        participant.onboarding_state = OnboardingState.in_progress
+    await settle(uow, entry.request, entry.recipient, now)
+    await signal.rows_changed(uow, entry.request)
+
+
+async def settle(
+    uow: UnitOfWork, request: IntakeRequest, recipient: IntakeRecipient, now: datetime
+) -> None:
+    """Completes the recipient when none of their items is outstanding (and re-opens them
+    when one is again, an added item), and the request when every recipient is complete.
+    The request row is locked first: a staff cancel racing the last submission is decided
+    by whoever holds it, never overwritten."""
     await uow.session.flush()
+    await uow.session.refresh(request, with_for_update=True)
+    if request.status != IntakeStatus.open:
+        return
     left = await uow.session.scalar(
         select(IntakeItem.id)
         .where(
             IntakeItem.practice_id == uow.practice_id,
-            IntakeItem.recipient_id == entry.recipient.id,
+            IntakeItem.recipient_id == recipient.id,
             IntakeItem.status.in_([ItemStatus.pending, ItemStatus.draft]),
         )
         .limit(1)
     )
     if left is not None:
+        recipient.completed_at = None
+        await uow.session.flush()
         return
-    entry.recipient.completed_at = now
+    if recipient.completed_at is None:
+        recipient.completed_at = now
     await uow.session.flush()
     open_recipient = await uow.session.scalar(
         select(IntakeRecipient.id)
         .where(
             IntakeRecipient.practice_id == uow.practice_id,
-            IntakeRecipient.request_id == entry.request.id,
+            IntakeRecipient.request_id == request.id,
             IntakeRecipient.completed_at.is_(None),
         )
         .limit(1)
     )
     if open_recipient is None:
-        entry.request.status = IntakeStatus.completed
-        entry.request.completed_at = now
+        request.status = IntakeStatus.completed
+        request.completed_at = now
+    await uow.session.flush()

@@ -1,10 +1,11 @@
 """Sending an intake packet (issue 8 §4): staff choose participants of a case and library
 items (by default the practice's intake packet — none for a workshop group, FORM-9); each
 participant becomes a recipient whose portal account completes their items — their own,
-or their verified representative's for a minor (services.portal.access.invite) — and an
-invitation is emailed. Items pin the version published when they were sent. One open
+or their verified representative's for a minor (services.portal.access.invite) — and the
+IntakeOnboarding workflow is started through the outbox (it emails the invitations).
+Items pin the version published when they were sent. One open
 packet per case at a time. The checklist is these rows: staff pages and the portal read
-them; the IntakeOnboarding workflow (next part) waits on them.
+them; the workflow waits on them (services.intake.process).
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ from core.errors import Conflict, InvalidInput, NotFound
 from models.orm.case import Case, CaseKind, CaseStatus, OnboardingState, Participant
 from models.orm.intake import IntakeItem, IntakeRecipient, IntakeRequest, IntakeStatus, ItemStatus
 from models.orm.library import LibraryItem
-from models.orm.portal import PortalLinkPurpose
+from models.orm.person import Lifecycle, Person
 from services import library
-from services.mail.outbox import queue_mail
-from services.portal import access, links
-from services.portal.invitations import invitation_url
+from services.intake import signal
+from services.portal import access
 from services.practice_settings import PracticeSettings
-from services.practices import get_practice
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,6 @@ async def send_packet(
     now: datetime,
     today: date,
     settings: PracticeSettings,
-    base_url: str,
 ) -> IntakeRequest:
     assert uow.practice_id is not None
     if case.status != CaseStatus.open:
@@ -86,7 +84,6 @@ async def send_packet(
     )
     uow.session.add(request)
     await uow.session.flush()
-    practice = await get_practice(uow)
     for person_id in dict.fromkeys(packet.person_ids):
         participant = await uow.session.scalar(
             select(Participant).where(
@@ -113,6 +110,7 @@ async def send_packet(
             person_id=person_id,
             account_id=first.account.id,
             scope=first.scope,
+            invite_requested_at=now,
         )
         uow.session.add(recipient)
         await uow.session.flush()
@@ -130,27 +128,11 @@ async def send_packet(
                 )
             )
         participant.onboarding_state = OnboardingState.invited
-        token = await links.issue(
-            uow,
-            account_id=first.account.id,
-            purpose=PortalLinkPurpose.invitation,
-            now=now,
-            confirm_person_id=first.person.id,
-            staff_id=staff_id,
-        )
-        await queue_mail(
-            uow,
-            recipient=first.account.email,
-            template="intake_invitation",
-            context={
-                "practice_name": practice.name,
-                "link": invitation_url(base_url, practice.link_name, token),
-                "deadline": f"{request.deadline_at:%B %-d}",
-            },
-            idempotency_key=f"intake-invitation:{request.id}:{recipient.id}",
-            created_by_staff_id=staff_id,
-        )
+        person = await uow.session.get(Person, person_id)
+        if person is not None and person.lifecycle == Lifecycle.prospect:
+            person.lifecycle = Lifecycle.intake_pending  # FORM-6, WFS-3
     await uow.session.flush()
+    await signal.start(uow, request)  # the workflow emails the invitations
     return request
 
 
@@ -180,6 +162,7 @@ async def _items(
 
 @dataclass(frozen=True)
 class ChecklistLine:
+    item_id: uuid.UUID
     title: str
     status: str
     done_at: datetime | None
@@ -188,16 +171,36 @@ class ChecklistLine:
 
 @dataclass(frozen=True)
 class ChecklistPerson:
-    person_id: uuid.UUID
-    scope: str
-    completed_at: datetime | None
+    recipient: IntakeRecipient
     lines: list[ChecklistLine]
+
+    @property
+    def person_id(self) -> uuid.UUID:
+        return self.recipient.person_id
+
+    @property
+    def scope(self) -> str:
+        return self.recipient.scope
+
+    @property
+    def completed_at(self) -> datetime | None:
+        return self.recipient.completed_at
 
 
 @dataclass(frozen=True)
 class Checklist:
     request: IntakeRequest
     people: list[ChecklistPerson]
+    addable: list[LibraryItem]  # what staff may add to an open intake
+
+
+async def addable_items(uow: UnitOfWork) -> list[LibraryItem]:
+    """Active items shared with clients that have a published version (one query)."""
+    return [
+        item
+        for item, published, _draft in await library.listing(uow)
+        if item.active and item.shareable and published is not None
+    ]
 
 
 async def checklist(uow: UnitOfWork, case_id: uuid.UUID) -> Checklist | None:
@@ -245,10 +248,8 @@ async def checklist(uow: UnitOfWork, case_id: uuid.UUID) -> Checklist | None:
             score = f"total {s['total']} of {s['highest']}{band}{flags}"
         done_at = item.signed_at or item.acknowledged_at or item.submitted_at
         by_recipient.setdefault(item.recipient_id, []).append(
-            ChecklistLine(title, item.status, done_at, score)
+            ChecklistLine(item.id, title, item.status, done_at, score)
         )
-    people = [
-        ChecklistPerson(r.person_id, r.scope, r.completed_at, by_recipient.get(r.id, []))
-        for r in recipients
-    ]
-    return Checklist(request, people)
+    people = [ChecklistPerson(r, by_recipient.get(r.id, [])) for r in recipients]
+    addable = await addable_items(uow) if request.status == IntakeStatus.open else []
+    return Checklist(request, people, addable)

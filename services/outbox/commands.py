@@ -76,12 +76,13 @@ async def start_workflow(
     subject_id: uuid.UUID | None = None,
     id_conflict_policy: str = "USE_EXISTING",
     id_reuse_policy: str = "ALLOW_DUPLICATE",
+    case_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Start (idempotent per business id: a second relay finds the run and starts nothing)."""
     return await _enqueue(
         uow, command=CommandKind.start, workflow_type=workflow_type, workflow_id=workflow_id,
         task_queue=task_queue, args=args, subject_type=subject_type, subject_id=subject_id,
-        id_conflict_policy=id_conflict_policy, id_reuse_policy=id_reuse_policy,
+        id_conflict_policy=id_conflict_policy, id_reuse_policy=id_reuse_policy, case_id=case_id,
     )  # fmt: skip
 
 
@@ -95,12 +96,13 @@ async def signal_with_start(
     signal_name: str,
     subject_type: str | None = None,
     subject_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Signal the running workflow, or start it with the signal (a hint; it re-reads rows)."""
     return await _enqueue(
         uow, command=CommandKind.signal_with_start, workflow_type=workflow_type,
         workflow_id=workflow_id, task_queue=task_queue, args=args, signal_name=signal_name,
-        subject_type=subject_type, subject_id=subject_id,
+        subject_type=subject_type, subject_id=subject_id, case_id=case_id,
     )  # fmt: skip
 
 

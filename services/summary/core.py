@@ -10,7 +10,8 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, or_, select
 
 from core.db import UnitOfWork
-from models.orm.case import Case, Participant
+from models.orm.case import Case, OnboardingState, Participant
+from models.orm.intake import IntakeRequest, IntakeStatus
 from models.orm.person import Person, PersonHelper, Verification
 from models.orm.scheduling import TIME_HOLDING, Appointment
 from models.orm.task import Task, TaskStatus
@@ -223,7 +224,35 @@ async def scheduling(ctx: SummaryContext, summary: Summary) -> None:
     ]
 
 
-CONTRIBUTORS: list[Contributor] = [lifecycle, scheduling, attention, billing_arrangement]
+async def intake(ctx: SummaryContext, summary: Summary) -> None:
+    """FORM-6: intake is an onboarding step — done when every current participant's
+    onboarding is complete — and an open intake request is the *Intake incomplete* state."""
+    pending = await ctx.uow.session.scalar(
+        select(IntakeRequest.id).where(
+            IntakeRequest.practice_id == ctx.actor.practice_id,
+            IntakeRequest.case_id == ctx.case.id,
+            IntakeRequest.status == IntakeStatus.open,
+        )
+    )
+    if pending is not None:
+        summary.add_state(
+            State(
+                "intake_incomplete", "Intake incomplete",
+                "Wait for the intake forms, or resend the invitation from the Intake card.", 20,
+            )
+        )  # fmt: skip
+    done = bool(ctx.current) and all(
+        p.onboarding_state == OnboardingState.complete for p in ctx.current
+    )
+    summary.checklist = [
+        ChecklistItem(item.label, done) if item.label == "Intake" else item
+        for item in summary.checklist
+    ]
+
+
+CONTRIBUTORS: list[Contributor] = [
+    lifecycle, scheduling, intake, attention, billing_arrangement,
+]  # fmt: skip
 
 
 async def build_summary(ctx: SummaryContext) -> Summary:

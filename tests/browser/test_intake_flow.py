@@ -14,6 +14,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_cases_flow import sign_in_provider
 from tests.fixtures.cases import Crew, open_case, person
 from tests.fixtures.db import Database
+from tests.portal.test_intake_portal import invite
 from tests.portal.test_portal_access import portal_mails
 
 
@@ -26,6 +27,7 @@ async def test_staff_send_intake_and_the_client_completes_items(
     await page.goto(f"{live_url}/cases/{case}")
     await page.get_by_role("button", name="Send intake").click()
     await expect(page.get_by_text("Intake sent: the invitations are on their way.")).to_be_visible()
+    await invite(sessionmaker, crew)  # the workflow's first step (end to end: its own test)
     body = [m for m in portal_mails(db) if "first session" in m[1]][-1][2]
     link = re.search(r"https?://[^/\s]+(/portal/\S+)", body)
     assert link is not None

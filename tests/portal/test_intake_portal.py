@@ -15,10 +15,13 @@ from contextlib import asynccontextmanager
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import select
 
 from core.db import SessionMaker, unit_of_work
 from core.errors import Conflict, InvalidInput
+from models.orm.intake import IntakeRequest, IntakeStatus
 from services.cases.records import load_case
+from services.intake import process
 from services.intake.requests import Packet, send_packet
 from services.practice_settings import PracticeSettings
 from tests.auth.helpers import sign_in
@@ -47,9 +50,19 @@ async def send(
             now=NOW,
             today=TODAY,
             settings=PracticeSettings(),
-            base_url="http://testserver",
         )
-        return request.id
+    await invite(sessionmaker, crew)
+    return request.id
+
+
+async def invite(sessionmaker: SessionMaker, crew: Crew) -> None:
+    """The workflow's first step, without a worker: the invitations of every open intake
+    (the workflow's own tests run it for real)."""
+    async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+        for request_id in await uow.session.scalars(
+            select(IntakeRequest.id).where(IntakeRequest.status == IntakeStatus.open)
+        ):
+            await process.send_invitations(uow, request_id, NOW, "http://testserver")
 
 
 def link_in(body: str) -> str:
@@ -282,7 +295,11 @@ async def test_staff_send_intake_and_read_the_checklist(
         nobody = await staff.post(f"/cases/{family.own}/intake", data={})
         sent = await staff.post(f"/cases/{family.own}/intake", data={"person_id": str(family.ana)})
         twice = await staff.post(f"/cases/{family.own}/intake", data={"person_id": str(family.ana)})
+        waiting = texts((await staff.get(f"/cases/{family.own}")).text)
+        await invite(sessionmaker, crew)
         before = texts((await staff.get(f"/cases/{family.own}")).text)
+    assert "Invitation waiting to be sent" in waiting
+    assert "Invitation waiting to be sent" not in before and "Invited 2026-12-01" in before
     assert unverified.status_code == 422 and "verified representative" in texts(unverified.text)
     assert nobody.status_code == 422 and "Choose who completes it." in texts(nobody.text)
     assert sent.status_code == 303 and twice.status_code == 409

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,14 +26,20 @@ from core.db import SessionMaker, make_engine, make_sessionmaker, open_unit, set
 from devstack.pg import EmbeddedPostgres, bootstrap_owner_and_database
 from models.contracts.attention import AttentionSweepInput
 from models.contracts.common import TaskQueue
+from models.contracts.intake import intake_workflow_id
 from models.contracts.mail import mail_dispatch_id
 from models.contracts.notices import NoticeDispatchInput
 from models.contracts.system_check import SystemCheckInput
 from models.contracts.welcome import practice_welcome_id
+from models.orm.intake import IntakeRecipient, IntakeRequest
 from models.orm.staff import StaffRole, StaffStatus
 from models.schemas.person import PersonIn
+from services import library
 from services.access import Action, Actor
 from services.cases import commands as case_commands
+from services.intake import changes as intake_changes
+from services.intake import items as intake_items
+from services.intake.requests import Packet, send_packet
 from services.mail.outbox import queue_mail
 from services.mail.smtp import SmtpSender, parse_smtp_url
 from services.outbox.relay import OutboxRelay
@@ -275,6 +281,104 @@ async def mail_cancelled(env: WorkflowEnvironment, sm: SessionMaker, relay: Outb
     return handle
 
 
+async def _relay_intake(sm: SessionMaker, relay: OutboxRelay, practice_id: uuid.UUID) -> None:
+    """Relay the intake's commands (the practice's schedule upserts wait: the test server
+    has no Schedules)."""
+    async with sm() as session, session.begin():
+        await set_practice(session, practice_id)
+        due = await session.scalars(
+            text(
+                "SELECT id FROM workflow_outbox WHERE status = 'pending'"
+                " AND workflow_type = 'IntakeOnboarding' ORDER BY created_at"
+            )
+        )
+        ids = list(due)
+    for command_id in ids:
+        if not await relay.relay(practice_id, command_id):
+            raise RuntimeError("an intake command was not relayed")
+
+
+async def _intake_sent(
+    env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay
+) -> tuple[uuid.UUID, uuid.UUID, Handle]:
+    """An individual case whose client is sent the privacy notice; the workflow started."""
+    practice_id = await _practice(sm, relay)
+    now = await env.get_current_time()
+    uow = await open_unit(sm, practice_id)
+    provider = await add_staff_member(uow, email=f"p-{uuid.uuid4().hex[:6]}@x.example",
+                                      display_name="P", role=StaffRole.provider,
+                                      status=StaffStatus.active)  # fmt: skip
+    await add_staff_member(uow, email=f"o-{uuid.uuid4().hex[:6]}@x.example", display_name="O",
+                           role=StaffRole.owner, status=StaffStatus.active)  # fmt: skip
+    actor = Actor(staff_id=provider.id, practice_id=practice_id, role=StaffRole.provider,
+                  display_name="P")  # fmt: skip
+    case = await case_commands.open_case(
+        uow, actor,
+        case_commands.CaseOpen(kind="individual", primary_provider_id=provider.id,
+                               participants=[case_commands.Joiner(person=PersonIn(
+                                   first_name="R", last_name="C", email="rc@x.example",
+                                   date_of_birth="1990-01-01"))]),
+        now.date(),
+    )  # fmt: skip
+    [notice] = [i.id for i in await library.items(uow) if i.key == "privacy_notice"]
+    [who] = [p.person_id for p in await case_commands.participants_of(uow, case.id)]
+    request = await send_packet(
+        uow, case, Packet(person_ids=(who,), item_ids=(notice,)), staff_id=provider.id,
+        now=now, today=now.date(), settings=PracticeSettings(),
+    )  # fmt: skip
+    await uow.commit()
+    await uow.close()
+    await _relay_intake(sm, relay, practice_id)
+    return practice_id, request.id, await _handle(env, intake_workflow_id(request.id))
+
+
+async def intake_completed(
+    env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay
+) -> Handle:
+    """Invited, reminded twice, overdue on day 7, then completed in the portal."""
+    practice_id, request_id, handle = await _intake_sent(env, sm, relay)
+    await env.sleep(timedelta(days=8))
+    uow = await open_unit(sm, practice_id)
+    recipient = await uow.session.scalar(
+        select(IntakeRecipient).where(IntakeRecipient.request_id == request_id)
+    )
+    assert recipient is not None
+    for entry in await intake_items.items_for(uow, recipient.account_id, recipient.person_id):
+        await intake_items.complete_document(
+            uow, entry, typed_name="", agreed=True, ip=None, now=await env.get_current_time()
+        )
+    await uow.commit()
+    await uow.close()
+    await _relay_intake(sm, relay, practice_id)
+    return handle
+
+
+async def intake_resent_then_cancelled(
+    env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay
+) -> Handle:
+    """Staff resend the invitation on day 1, then cancel on day 3 (after one reminder)."""
+    practice_id, request_id, handle = await _intake_sent(env, sm, relay)
+    for days, action in ((1, "resend"), (2, "cancel")):
+        await env.sleep(timedelta(days=days))
+        uow = await open_unit(sm, practice_id)
+        request = await uow.session.get(IntakeRequest, request_id)
+        assert request is not None
+        intake = await intake_changes.open_for_change(uow, request.case_id, request_id)
+        now = await env.get_current_time()
+        if action == "resend":
+            recipient = await uow.session.scalar(
+                select(IntakeRecipient.id).where(IntakeRecipient.request_id == request_id)
+            )
+            assert recipient is not None
+            await intake_changes.resend(uow, intake, recipient, now)
+        else:
+            await intake_changes.cancel(uow, intake, now)
+        await uow.commit()
+        await uow.close()
+        await _relay_intake(sm, relay, practice_id)
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "system_check/checks_database": system_check,
     "practice_welcome/nudged": welcome_nudged,
@@ -286,6 +390,8 @@ SCENARIOS: dict[str, Scenario] = {
     "attention_sweep/reminds_and_escalates": sweep_escalates,
     "notice_dispatch/sends_and_skips_stale": notices_sent,
     "notice_dispatch/practice_gone": notices_practice_gone,
+    "intake_onboarding/reminded_overdue_completed": intake_completed,
+    "intake_onboarding/resent_then_cancelled": intake_resent_then_cancelled,
 }
 
 
