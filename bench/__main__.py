@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import auth, calendar, cases, outbox, pages, tasks
+from bench import auth, calendar, cases, intake, outbox, pages, tasks
 from bench.harness import BenchDatabase
 
 BENCHMARKS = {
@@ -24,6 +24,7 @@ BENCHMARKS = {
     "tasks": tasks.run,
     "cases": cases.run,
     "calendar": calendar.run,
+    "intake": intake.run,
 }
 SIZES = {"smoke": 100, "full": 1000}
 

@@ -51,6 +51,7 @@ from services.cases.commands import (
 from services.cases.diagnoses import add_diagnosis
 from services.cases.payers import PayerIn, add_payer
 from services.cases.records import load_case, load_person
+from services.intake.requests import Packet, send_packet
 from services.people.commands import create_organization, create_person, set_lifecycle
 from services.people.relationships import Scope, add_relationship, set_helper
 from services.portal.invitations import invite_participant
@@ -505,19 +506,29 @@ async def _seed_portal(
     uow: UnitOfWork, ids: dict[str, uuid.UUID], now: datetime, today: date, base_url: str
 ) -> None:
     """Alex Morgan's portal is open: the invitation waits in the mail outbox (they confirm
-    their date of birth, 1991-08-09)."""
-    alex, case_id = (
-        await uow.session.execute(
-            select(Person.id, Participant.case_id)
-            .join(Participant, (Participant.practice_id == Person.practice_id)
-                  & (Participant.person_id == Person.id))
-            .where(Person.first_name == "Alex", Person.last_name == "Morgan")
-        )
-    ).one()  # fmt: skip
-    case = await uow.session.get(Case, case_id)
-    assert case is not None
+    their date of birth, 1991-08-09). Chloe Bennett's intake is running: Sam sent her the
+    practice's packet, and the IntakeOnboarding workflow (started through the outbox when
+    the worker comes up) emails her invitation (date of birth 1993-10-02)."""
+
+    async def case_of(first: str, last: str) -> tuple[uuid.UUID, Case]:
+        person_id, case_id = (
+            await uow.session.execute(
+                select(Person.id, Participant.case_id)
+                .join(Participant, (Participant.practice_id == Person.practice_id)
+                      & (Participant.person_id == Person.id))
+                .where(Person.first_name == first, Person.last_name == last)
+            )
+        ).one()  # fmt: skip
+        case = await uow.session.get(Case, case_id)
+        assert case is not None
+        return person_id, case
+
+    alex, case = await case_of("Alex", "Morgan")
     await invite_participant(uow, case, alex, staff_id=ids["jonah"], today=today, now=now,
                              age_of_consent=18, base_url=base_url)  # fmt: skip
+    chloe, case = await case_of("Chloe", "Bennett")
+    await send_packet(uow, case, Packet(person_ids=(chloe,)), staff_id=ids["sam"], now=now,
+                      today=today, settings=settings_of(await get_practice(uow)))  # fmt: skip
 
 
 async def seed_demo(sessionmaker: SessionMaker, settings: Settings) -> bool:

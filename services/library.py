@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
@@ -101,8 +101,15 @@ def content_hash(
 async def install_starter(uow: UnitOfWork, now: datetime) -> int:
     """The shipped items the practice does not have yet (by key); returns how many."""
     assert uow.practice_id is not None
+    have = set(
+        await uow.session.scalars(
+            select(LibraryItem.key).where(LibraryItem.practice_id == uow.practice_id)
+        )
+    )
     added = 0
     for s in STARTERS:
+        if s.key in have:
+            continue  # (one read instead of an insert per starter on every call)
         item_id = await uow.session.scalar(
             insert(LibraryItem)
             .values(id=uuid.uuid4(), practice_id=uow.practice_id, kind=s.kind, key=s.key,
@@ -184,6 +191,23 @@ async def latest_published(uow: UnitOfWork, item: LibraryItem) -> LibraryVersion
         .limit(1)
     )
     return row
+
+
+async def latest_published_of(
+    uow: UnitOfWork, item_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, LibraryVersion]:
+    """`latest_published` for several items in one query."""
+    rows = await uow.session.scalars(
+        select(LibraryVersion)
+        .where(
+            LibraryVersion.practice_id == uow.practice_id,
+            LibraryVersion.item_id.in_(item_ids),
+            LibraryVersion.published_at.is_not(None),
+        )
+        .ext(distinct_on(LibraryVersion.item_id))
+        .order_by(LibraryVersion.item_id, LibraryVersion.version.desc())
+    )
+    return {v.item_id: v for v in rows}
 
 
 async def draft_of(uow: UnitOfWork, item: LibraryItem) -> LibraryVersion | None:

@@ -145,8 +145,9 @@ async def _items(
         else await default_items(uow, case)
     )
     out = []
+    published = await library.latest_published_of(uow, [i.id for i in items])
     for item in items:
-        version = await library.latest_published(uow, item)
+        version = published.get(item.id)
         if version is None or not item.shareable or not item.active:
             raise InvalidInput(
                 "Not ready to send",

@@ -38,6 +38,14 @@ async def test_the_demo_seed_runs_once_and_can_be_clicked_through(
             " GROUP BY a.email, g.scope"
         ).fetchall()
         library = owner.execute("SELECT count(*) FROM library_items").fetchone()
+        intake = owner.execute(
+            "SELECT p.first_name, p.lifecycle, r.status, count(i.id),"
+            " (SELECT count(*) FROM workflow_outbox o WHERE o.workflow_id = 'intake-' || r.id"
+            "  AND o.command = 'start' AND o.status = 'pending')"
+            " FROM intake_requests r JOIN intake_recipients x ON x.request_id = r.id"
+            " JOIN people p ON p.id = x.person_id JOIN intake_items i ON i.recipient_id = x.id"
+            " GROUP BY p.first_name, p.lifecycle, r.status, r.id"
+        ).fetchall()
         blocks = owner.execute(
             "SELECT count(DISTINCT provider_id), count(*) FROM availability_blocks"
         ).fetchone()
@@ -54,6 +62,8 @@ async def test_the_demo_seed_runs_once_and_can_be_clicked_through(
     assert len(series) == 1 and series[0][0].endswith(";COUNT=10") and series[0][1] == 10
     assert blocks == (4, 8)
     assert portal == [("alex.morgan@example.com", "self", 1)]  # an invitation in the outbox
+    # a running intake: the packet's six items, the workflow's start waiting for the worker
+    assert intake == [("Chloe", "intake_pending", "open", 6, 1)]
     assert library == (
         8,
     )  # the shipped forms and documents  # owner and three clinicians: office hours and telehealth
