@@ -12,6 +12,8 @@ Create Date: 2026-12-01 16:00:00
 - `intake_requests.overdue_at`: the deadline passed and the "Intake overdue" task opened.
 - `intake_requests.end_reason`: why an intake ended without completing (cancelled by
   staff, case closed, participant left).
+- `intake_items.body_markdown` / `body_sha256`: a generated document as sent for this case
+  (the Good Faith Estimate, filled from its services and fees) and the hash of that text.
 """
 
 from collections.abc import Sequence
@@ -37,9 +39,18 @@ def upgrade() -> None:
         " ADD COLUMN end_reason text CHECK (end_reason IN"
         " ('cancelled', 'case_closed', 'participant_left'))"
     )
+    op.execute(
+        "ALTER TABLE intake_items ADD COLUMN body_markdown text, ADD COLUMN body_sha256 bytea,"
+        " ADD CONSTRAINT intake_items_body_hashed CHECK"
+        " ((body_markdown IS NULL) = (body_sha256 IS NULL))"
+    )
 
 
 def downgrade() -> None:
+    op.execute(
+        "ALTER TABLE intake_items DROP COLUMN IF EXISTS body_markdown,"
+        " DROP COLUMN IF EXISTS body_sha256"
+    )
     op.execute(
         "ALTER TABLE intake_requests DROP COLUMN IF EXISTS overdue_at,"
         " DROP COLUMN IF EXISTS end_reason"

@@ -100,3 +100,6 @@ class IntakeItem(TenantRow, Base):
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A document generated for this case (the Good Faith Estimate) as sent, and its hash.
+    body_markdown: Mapped[str | None] = mapped_column(Text)
+    body_sha256: Mapped[bytes | None] = mapped_column(LargeBinary)

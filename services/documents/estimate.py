@@ -68,7 +68,7 @@ async def rows_for(uow: UnitOfWork, case_id: uuid.UUID) -> list[EstimateRow]:
     if not booked:
         return []
     counts = Counter(service_id for service_id, _ in booked)
-    latest_fee = {service_id: fee for service_id, fee in booked}  # the last booked wins
+    latest_fee: dict[uuid.UUID, int] = dict(booked)  # the last booked wins
     services = {
         s.id: s
         for s in await uow.session.scalars(

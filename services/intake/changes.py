@@ -15,6 +15,7 @@ by services.cases).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 
 from core.db import UnitOfWork
 from core.errors import InvalidInput, NotFound
+from models.orm.case import Case
 from models.orm.intake import (
     EndReason,
     IntakeItem,
@@ -34,6 +36,7 @@ from services import library
 from services.intake import signal
 from services.intake.items import settle
 from services.intake.process import end, ending_reason
+from services.intake.requests import generated_bodies
 
 
 async def open_for_change(
@@ -125,6 +128,10 @@ async def add_item(
             )
         )
     )
+    case = await uow.session.get(Case, request.case_id)
+    assert case is not None
+    bodies = await generated_bodies(uow, case, [(item, version.id)], now.date())
+    body = bodies.get(item.id)
     fresh = [r for r in recipients if r.id not in have]
     if not fresh:
         raise InvalidInput(
@@ -149,6 +156,8 @@ async def add_item(
                 position=int(last or 0) + 1,
                 status=ItemStatus.pending,
                 updated_at=now,
+                body_markdown=body,
+                body_sha256=None if body is None else hashlib.sha256(body.encode()).digest(),
             )
         )
         if recipient.completed_at is not None:

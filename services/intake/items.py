@@ -37,6 +37,16 @@ class OpenItem:
     version: LibraryVersion
 
     @property
+    def body(self) -> str:
+        """The document's text: generated for this case, or the version's own."""
+        return self.item.body_markdown or self.version.body_markdown
+
+    @property
+    def fingerprint(self) -> bytes | None:
+        """The SHA-256 a signature keeps: of the generated text, or of the version."""
+        return self.item.body_sha256 or self.version.content_sha256
+
+    @property
     def definition(self) -> FormDefinition | None:
         if self.version.definition is None:
             return None
@@ -161,7 +171,7 @@ async def complete_document(
         entry.item.signed_name = name
         entry.item.signed_at = now
         entry.item.signed_ip = ip
-        entry.item.signed_sha256 = entry.version.content_sha256
+        entry.item.signed_sha256 = entry.fingerprint
     elif requires == Requires.acknowledgement:
         if not agreed:
             raise InvalidInput(

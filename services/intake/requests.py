@@ -10,6 +10,7 @@ them; the workflow waits on them (services.intake.process).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -20,9 +21,10 @@ from core.db import UnitOfWork
 from core.errors import Conflict, InvalidInput, NotFound
 from models.orm.case import Case, CaseKind, CaseStatus, OnboardingState, Participant
 from models.orm.intake import IntakeItem, IntakeRecipient, IntakeRequest, IntakeStatus, ItemStatus
-from models.orm.library import LibraryItem
+from models.orm.library import LibraryItem, LibraryVersion
 from models.orm.person import Lifecycle, Person
 from services import library
+from services.documents import estimate
 from services.intake import signal
 from services.portal import access
 from services.practice_settings import PracticeSettings
@@ -73,6 +75,7 @@ async def send_packet(
     if not packet.person_ids:
         raise InvalidInput("Nobody chosen", field_errors={"intake": "Choose who completes it."})
     chosen = await _items(uow, case, packet.item_ids)
+    bodies = await generated_bodies(uow, case, chosen, today)
     request = IntakeRequest(
         id=uuid.uuid4(),
         practice_id=uow.practice_id,
@@ -125,6 +128,8 @@ async def send_packet(
                     version_id=version_id,
                     position=n,
                     status=ItemStatus.pending,
+                    body_markdown=bodies.get(item.id),
+                    body_sha256=_sha(bodies.get(item.id)),
                 )
             )
         participant.onboarding_state = OnboardingState.invited
@@ -159,6 +164,25 @@ async def _items(
     if not out:
         raise InvalidInput("Nothing to send", field_errors={"intake": "Choose forms or documents."})
     return out
+
+
+async def generated_bodies(
+    uow: UnitOfWork, case: Case, chosen: list[tuple[LibraryItem, uuid.UUID]], today: date
+) -> dict[uuid.UUID, str]:
+    """The text of generated documents for this case (the Good Faith Estimate), by item."""
+    out = {}
+    for item, version_id in chosen:
+        if item.generator == estimate.GENERATOR:
+            version = await uow.session.get(LibraryVersion, version_id)
+            assert version is not None
+            out[item.id] = await estimate.good_faith_estimate(
+                uow, case, version.body_markdown, today
+            )
+    return out
+
+
+def _sha(body: str | None) -> bytes | None:
+    return None if body is None else hashlib.sha256(body.encode()).digest()
 
 
 @dataclass(frozen=True)
