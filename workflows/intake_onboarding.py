@@ -14,8 +14,9 @@ overdue task resolved, a review task for the provider) and ends.
 
 Signals are hints, never data: one that arrives while a step runs makes the loop re-read
 at once, so nothing is missed; while the worker is down the portal and staff pages keep
-writing rows, and the first check after it returns catches up. Times come from the
-workflow clock (the start is the anchor, carried over a continue-as-new).
+writing rows, and the first check after it returns catches up. Reminders and the
+deadline count from the request's `created_at` (the send), compared with the workflow
+clock: a worker's downtime or a new run does not move them.
 """
 
 from __future__ import annotations
@@ -80,10 +81,9 @@ class IntakeOnboardingWorkflow:
 
     async def _onboard(self, inp: IntakeInput) -> IntakeState:
         options = activity_options(inp.timing)
-        anchor = inp.anchor or workflow.info().start_time
         while True:
             if workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(inp.model_copy(update={"anchor": anchor}))
+                workflow.continue_as_new(inp)
             self._changed = False  # a signal from here on means: read again
             view: IntakeView = await workflow.execute_activity_method(
                 IntakeActivities.check_intake, self._step(inp), **options
@@ -92,6 +92,7 @@ class IntakeOnboardingWorkflow:
             if view.status != "open":
                 break
             now = workflow.now()
+            anchor = view.sent_at or workflow.info().start_time
             reminders = [anchor + offset for offset in view.reminder_offsets]
             deadline = anchor + view.deadline_offset
             due = max((n for n, at in enumerate(reminders, 1) if at <= now), default=0)

@@ -77,7 +77,12 @@ async def change_intake(
                 await changes.resend(uow, intake, recipient, now)
             elif action == "add":
                 item = _required(form, "item_id", "Choose a form or document to add.", "item_id")
-                recipient_id = parse_uuid(field(form, "recipient_id", 40))
+                raw = field(form, "recipient_id", 40)
+                recipient_id = parse_uuid(raw)
+                if raw and recipient_id is None:
+                    raise InvalidInput(
+                        "Unknown recipient", field_errors={"item_id": "Choose who it is for."}
+                    )
                 await changes.add_item(uow, intake, item, recipient_id, now)
             elif action == "remove":
                 await changes.remove_item(

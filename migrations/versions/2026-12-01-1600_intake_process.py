@@ -34,6 +34,10 @@ def upgrade() -> None:
         " ADD COLUMN reminders_sent integer NOT NULL DEFAULT 0 CHECK (reminders_sent >= 0),"
         " ADD COLUMN reminded_at timestamptz"
     )
+    # Intakes sent before this revision mailed their invitation at sending: not due again.
+    op.execute(
+        "UPDATE intake_recipients SET invited_at = created_at, invite_requested_at = created_at"
+    )
     op.execute(
         "ALTER TABLE intake_requests ADD COLUMN overdue_at timestamptz,"
         " ADD COLUMN end_reason text CHECK (end_reason IN"

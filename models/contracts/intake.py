@@ -27,9 +27,6 @@ class IntakeInput(BaseModel):
     practice_id: UUID
     request_id: UUID
     timing: TimingProfile = Field(default_factory=TimingProfile)
-    # Reminders and the deadline count from here: the first run's start, carried over a
-    # continue-as-new (None: this run's start).
-    anchor: datetime | None = None
 
 
 class IntakeStep(StrEnum):
@@ -47,6 +44,9 @@ class IntakeView(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     status: str  # IntakeStatus: open, completed, cancelled, ended; "missing" if no row
+    # When staff sent it: reminders and the deadline count from here, whatever the
+    # worker's downtime or a new run (None in histories recorded before it was added).
+    sent_at: datetime | None = None
     recipients: int = 0
     outstanding: int = 0  # recipients not complete
     invitations_due: int = 0  # recipients whose (re)invitation has not gone yet

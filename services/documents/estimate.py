@@ -11,6 +11,9 @@ Product decisions (the spec names the document, not the arithmetic):
   expects the sessions booked for it.
 - A case with nothing booked gets no estimate: sending one is refused with a message
   (book the first appointment) rather than estimating a service nobody chose.
+- "For" names the case's current participants — a couple or a family share their
+  estimate — but in a group only the member it is sent to: a group member never learns
+  from it who else is in the group.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from core.db import UnitOfWork
 from core.errors import InvalidInput
-from models.orm.case import Case, Participant
+from models.orm.case import Case, CaseKind, Participant
 from models.orm.person import Person
 from models.orm.scheduling import TIME_HOLDING, Appointment, PracticeService
 from services.practices import get_practice
@@ -93,7 +96,14 @@ async def rows_for(uow: UnitOfWork, case_id: uuid.UUID) -> list[EstimateRow]:
     return rows
 
 
-async def good_faith_estimate(uow: UnitOfWork, case: Case, template: str, today: date) -> str:
+GROUP_KINDS = frozenset(
+    {CaseKind.therapy_group, CaseKind.consultation_group, CaseKind.workshop_group}
+)
+
+
+async def good_faith_estimate(
+    uow: UnitOfWork, case: Case, template: str, today: date, person_id: uuid.UUID
+) -> str:
     rows = await rows_for(uow, case.id)
     if not rows:
         raise InvalidInput(
@@ -113,6 +123,7 @@ async def good_faith_estimate(uow: UnitOfWork, case: Case, template: str, today:
             Participant.practice_id == uow.practice_id,
             Participant.case_id == case.id,
             Participant.left_on.is_(None),
+            Person.id == person_id if case.kind in GROUP_KINDS else true(),
         )
         .order_by(Person.last_name, Person.first_name)
     )

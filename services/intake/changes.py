@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -37,6 +38,7 @@ from services.intake import signal
 from services.intake.items import settle
 from services.intake.process import end, ending_reason
 from services.intake.requests import generated_bodies
+from services.practices import get_practice
 
 
 async def open_for_change(
@@ -130,8 +132,7 @@ async def add_item(
     )
     case = await uow.session.get(Case, request.case_id)
     assert case is not None
-    bodies = await generated_bodies(uow, case, [(item, version.id)], now.date())
-    body = bodies.get(item.id)
+    today = now.astimezone(ZoneInfo((await get_practice(uow)).timezone)).date()
     fresh = [r for r in recipients if r.id not in have]
     if not fresh:
         raise InvalidInput(
@@ -145,6 +146,8 @@ async def add_item(
     )
     assert uow.practice_id is not None
     for recipient in fresh:
+        bodies = await generated_bodies(uow, case, [(item, version.id)], today, recipient.person_id)
+        body = bodies.get(item.id)
         uow.session.add(
             IntakeItem(
                 id=uuid.uuid4(),

@@ -106,7 +106,17 @@ async def load(
     raise NotFound("Not found")
 
 
+async def _lock(uow: UnitOfWork, entry: OpenItem) -> None:
+    """Lock the request, then the item — the order staff changes and the workflow use —
+    and re-check on the locked rows (a cancel or a removal may have just committed)."""
+    await uow.session.refresh(entry.request, with_for_update=True)
+    await uow.session.refresh(entry.item, with_for_update=True)
+    _changeable(entry)
+
+
 def _changeable(entry: OpenItem) -> None:
+    if entry.item.status == ItemStatus.removed:
+        raise NotFound("Not found")
     if entry.request.status != IntakeStatus.open:
         raise InvalidInput(
             "This intake is closed", field_errors={"item": "The practice closed this intake."}
@@ -126,7 +136,7 @@ async def save_form(
     """Save what was typed (always: a refused submit keeps it as a draft — the route
     commits the refusal, `keep_refusal`) and, on submit, check it. Returns the answers and
     the problems ({}: submitted, the item is done)."""
-    _changeable(entry)
+    await _lock(uow, entry)
     definition = entry.definition
     if definition is None:
         raise NotFound("Not a form")
@@ -158,7 +168,7 @@ async def complete_document(
     ip: str | None,
     now: datetime,
 ) -> None:
-    _changeable(entry)
+    await _lock(uow, entry)
     if entry.library_item.kind != ItemKind.document:
         raise NotFound("Not a document")
     requires = entry.version.requires

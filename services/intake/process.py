@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -39,6 +40,12 @@ from services.practice_settings import settings_of
 from services.practices import get_practice
 from services.tasks.commands import Opener, TaskOpen, open_task, resolve_by_key
 from services.tasks.kinds import SubjectType, TaskKind
+
+
+def _day(at: datetime, tz: str) -> str:
+    """`December 8`, in the practice's time zone (an evening send in Chicago is not the
+    next day)."""
+    return f"{at.astimezone(ZoneInfo(tz)):%B %-d}"
 
 
 def overdue_key(request_id: uuid.UUID) -> str:
@@ -111,6 +118,7 @@ async def check(uow: UnitOfWork, request_id: uuid.UUID, at: datetime) -> IntakeV
     outstanding = [r for r in recipients if r.completed_at is None]
     return IntakeView(
         status=request.status,
+        sent_at=request.created_at,
         recipients=len(recipients),
         outstanding=len(outstanding),
         invitations_due=sum(1 for r in outstanding if r.invitation_due),
@@ -147,12 +155,14 @@ async def send_invitations(
     practice = await get_practice(uow)
     accounts = await _accounts(uow, due)
     sent = 0
+    mailed: set[uuid.UUID] = set()  # one email per account (a parent for two children)
     for recipient in due:
         account = accounts.get(recipient.account_id)
         # The time the request was made, not ours: a later resend is due again.
         recipient.invited_at = max(at, recipient.invite_requested_at)
-        if account is None or account.disabled_at is not None:
+        if account is None or account.disabled_at is not None or account.id in mailed:
             continue  # a disabled account gets nothing; staff see "not invited"
+        mailed.add(account.id)
         token = await links.issue(
             uow,
             account_id=account.id,
@@ -168,7 +178,7 @@ async def send_invitations(
             context={
                 "practice_name": practice.name,
                 "link": invitation_url(base_url, practice.link_name, token),
-                "deadline": f"{request.deadline_at:%B %-d}",
+                "deadline": _day(request.deadline_at, practice.timezone),
             },
             idempotency_key=f"intake-invitation:{recipient.id}:{stamp}",
         )
@@ -193,11 +203,13 @@ async def send_reminder(
     practice = await get_practice(uow)
     accounts = await _accounts(uow, due)
     sent = 0
+    mailed: set[uuid.UUID] = set()
     for recipient in due:
         recipient.reminders_sent, recipient.reminded_at = number, at
         account = accounts.get(recipient.account_id)
-        if account is None or account.disabled_at is not None:
+        if account is None or account.disabled_at is not None or account.id in mailed:
             continue
+        mailed.add(account.id)
         token = await links.issue(
             uow, account_id=account.id, purpose=PortalLinkPurpose.sign_in, now=at
         )
@@ -208,7 +220,7 @@ async def send_reminder(
             context={
                 "practice_name": practice.name,
                 "link": f"{base_url.rstrip('/')}/portal/{practice.link_name}/sign-in/{token}",
-                "deadline": f"{request.deadline_at:%B %-d}",
+                "deadline": _day(request.deadline_at, practice.timezone),
                 "overdue": at >= request.deadline_at,
             },
             idempotency_key=f"intake-reminder:{recipient.id}:{number}",

@@ -75,7 +75,6 @@ async def send_packet(
     if not packet.person_ids:
         raise InvalidInput("Nobody chosen", field_errors={"intake": "Choose who completes it."})
     chosen = await _items(uow, case, packet.item_ids)
-    bodies = await generated_bodies(uow, case, chosen, today)
     request = IntakeRequest(
         id=uuid.uuid4(),
         practice_id=uow.practice_id,
@@ -117,6 +116,7 @@ async def send_packet(
         )
         uow.session.add(recipient)
         await uow.session.flush()
+        bodies = await generated_bodies(uow, case, chosen, today, person_id)
         for n, (item, version_id) in enumerate(chosen):
             uow.session.add(
                 IntakeItem(
@@ -167,16 +167,21 @@ async def _items(
 
 
 async def generated_bodies(
-    uow: UnitOfWork, case: Case, chosen: list[tuple[LibraryItem, uuid.UUID]], today: date
+    uow: UnitOfWork,
+    case: Case,
+    chosen: list[tuple[LibraryItem, uuid.UUID]],
+    today: date,
+    person_id: uuid.UUID,
 ) -> dict[uuid.UUID, str]:
-    """The text of generated documents for this case (the Good Faith Estimate), by item."""
+    """The text of generated documents (the Good Faith Estimate) for this case and the
+    person it is sent for, by item."""
     out = {}
     for item, version_id in chosen:
         if item.generator == estimate.GENERATOR:
             version = await uow.session.get(LibraryVersion, version_id)
             assert version is not None
             out[item.id] = await estimate.good_faith_estimate(
-                uow, case, version.body_markdown, today
+                uow, case, version.body_markdown, today, person_id
             )
     return out
 

@@ -99,3 +99,21 @@ async def test_the_estimate_is_filled_from_the_case_and_hashed_as_read(
             "SELECT status FROM intake_requests WHERE id = %s", (request_id,)
         ).fetchone()
     assert status == ("completed",)
+
+
+async def test_a_group_members_estimate_names_only_them(
+    crew: Crew, sessionmaker: SessionMaker, db: Database
+) -> None:
+    case = await open_case(sessionmaker, crew, "therapy_group",
+                           person("Ada", "One", email="ada@example.org", date_of_birth="1980-01-01"),
+                           person("Ben", "Two", email="ben@example.org", date_of_birth="1981-01-01"),
+                           name="Tuesday group")  # fmt: skip
+    await book(sessionmaker, crew, case)
+    request_id = await send(sessionmaker, crew, case, person_id(db, "Ada"),
+                            items=(estimate_id(db, crew),))  # fmt: skip
+    with db.owner() as owner:
+        row = owner.execute(
+            "SELECT body_markdown FROM intake_items WHERE request_id = %s", (request_id,)
+        ).fetchone()
+    assert row is not None
+    assert "**For:** Ada One" in row[0] and "Ben" not in row[0]

@@ -316,3 +316,59 @@ async def test_staff_send_intake_and_read_the_checklist(
     assert "How you have been feeling done" in after
     assert "total 18 of 27 · Moderately severe · Item 9 answered above zero" in after
     assert "About you started" in after
+
+
+async def test_staff_change_an_open_intake_and_bad_changes_are_refused(
+    app: FastAPI, crew: Crew, sessionmaker: SessionMaker, db: Database
+) -> None:
+    family = await lopez(sessionmaker, crew, db)
+    request_id = await send(sessionmaker, crew, family.own, family.ana)
+    path = f"/cases/{family.own}/intake/{request_id}"
+    with db.owner() as owner:
+        recipient = owner.execute(
+            "SELECT id FROM intake_recipients WHERE request_id = %s", (request_id,)
+        ).fetchone()
+        roi = owner.execute(
+            "SELECT id FROM library_items WHERE key = 'release_of_information'"
+        ).fetchone()
+        line = owner.execute(
+            "SELECT id FROM intake_items WHERE request_id = %s ORDER BY position LIMIT 1",
+            (request_id,),
+        ).fetchone()
+    assert recipient is not None and roi is not None and line is not None
+    async with client_for(app) as staff:
+        await sign_in(staff, crew.team.provider.email)
+        bogus = await staff.post(path, data={"action": "explode"})
+        bad_for = await staff.post(path, data={"action": "add", "item_id": str(roi[0]),
+                                               "recipient_id": "not-an-id"})  # fmt: skip
+        nothing = await staff.post(path, data={"action": "add"})
+        foreign = await staff.post(path, data={"action": "remove", "line_id": str(uuid.uuid4())})
+        resend = await staff.post(
+            path, data={"action": "resend", "recipient_id": str(recipient[0])}
+        )
+        added = await staff.post(path, data={"action": "add", "item_id": str(roi[0])})
+        twice = await staff.post(path, data={"action": "add", "item_id": str(roi[0])})
+        removed = await staff.post(path, data={"action": "remove", "line_id": str(line[0])})
+        cancelled = await staff.post(path, data={"action": "cancel"})
+        again = await staff.post(path, data={"action": "cancel"})
+        page = texts((await staff.get(f"/cases/{family.own}")).text)
+    assert bogus.status_code == 422 and "Choose a change." in texts(bogus.text)
+    assert bad_for.status_code == 422 and "Choose who it is for." in texts(bad_for.text)
+    assert nothing.status_code == 422 and "Choose a form or document to add." in texts(nothing.text)
+    assert foreign.status_code == 404
+    assert [r.status_code for r in (resend, added, removed, cancelled)] == [303] * 4
+    assert twice.status_code == 422 and "is already in this intake" in texts(twice.text)
+    assert again.status_code == 422 and "no longer open" in texts(again.text)
+    assert "cancelled by the practice" in page
+    with db.owner() as owner:
+        rows = owner.execute(
+            "SELECT status, count(*) FROM intake_items WHERE request_id = %s GROUP BY status",
+            (request_id,),
+        ).fetchall()
+        signals = owner.execute(
+            "SELECT count(*) FROM workflow_outbox WHERE workflow_id = %s"
+            " AND command = 'signal_with_start'",
+            (f"intake-{request_id}",),
+        ).fetchone()
+    assert dict(rows) == {"pending": 6, "removed": 1}  # five left of the packet, ROI added
+    assert signals == (4,)  # resend, add, remove, cancel: each a row change and a signal
