@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import auth, calendar, cases, intake, outbox, pages, tasks
+from bench import auth, calendar, cases, intake, outbox, pages, portal, tasks
 from bench.harness import BenchDatabase
 
 BENCHMARKS = {
@@ -25,6 +25,7 @@ BENCHMARKS = {
     "cases": cases.run,
     "calendar": calendar.run,
     "intake": intake.run,
+    "portal": portal.run,
 }
 SIZES = {"smoke": 100, "full": 1000}
 

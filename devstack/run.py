@@ -25,12 +25,14 @@ import urllib.request
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import IO, Any, TypeVar
+from urllib.parse import urlsplit
 
 from core.settings import (
     EMBEDDED_APP_ROLE,
     EMBEDDED_DATABASE,
     EMBEDDED_OWNER_ROLE,
     EMBEDDED_PGDATA,
+    LOOPBACK_HOSTS,
     PROJECT_ROOT,
     VAR_DIR,
     SettingsError,
@@ -305,8 +307,13 @@ def run() -> int:
         stack.check_children()
         check = stack.run_async(system_check())
         stack.check_children()
+        # The address to open is the app's own (a localhost APP_BASE_URL turns portal
+        # passkeys on): forms are checked against it, so 127.0.0.1 would not do then.
+        app_url = get_settings().APP_BASE_URL.rstrip("/")
+        if urlsplit(app_url).hostname not in LOOPBACK_HOSTS:
+            app_url = f"http://127.0.0.1:{api_port}"
         _banner(
-            api_port,
+            app_url,
             ui_port,
             own_temporal,
             settings.demo_seed_enabled,
@@ -331,7 +338,7 @@ def run() -> int:
 
 
 def _banner(
-    api_port: int,
+    app_url: str,
     ui_port: int,
     own_temporal: bool,
     seeded: bool,
@@ -342,11 +349,11 @@ def _banner(
         "",
         f"PracticeRunner is READY ({took:.1f}s)",
         "",
-        f"  App               http://127.0.0.1:{api_port}/",
-        f"  System health     http://127.0.0.1:{api_port}/health",
-        f"  Mail outbox (dev) http://127.0.0.1:{api_port}/dev/outbox",
-        f"  API docs          http://127.0.0.1:{api_port}/api/docs",
-        f"  Workflow console  http://127.0.0.1:{api_port}/app/workflows  (owners)",
+        f"  App               {app_url}/",
+        f"  System health     {app_url}/health",
+        f"  Mail outbox (dev) {app_url}/dev/outbox",
+        f"  API docs          {app_url}/api/docs",
+        f"  Workflow console  {app_url}/app/workflows  (owners)",
     ]
     if own_temporal:
         lines.append(f"  Temporal Web UI   http://127.0.0.1:{ui_port}/  (operators)")
@@ -356,7 +363,7 @@ def _banner(
     if seeded:
         lines += [
             "  Demo practice: Riverbend Counseling Collective (/riverbend)",
-            f"  Sign in at http://127.0.0.1:{api_port}/login with password {DEMO_PASSWORD}:",
+            f"  Sign in at {app_url}/login with password {DEMO_PASSWORD}:",
             "    owner@riverbend.example      Dr. Maya Okafor (owner)",
             "    provider@riverbend.example   Jonah Reyes (provider, supervises Sam)",
             "    provider2@riverbend.example  Dr. Priya Natarajan (provider)",

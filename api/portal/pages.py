@@ -40,7 +40,7 @@ from services import cross_practice
 from services.email_address import EMAIL
 from services.intake import items as intake_items
 from services.mail.outbox import queue_mail
-from services.portal import access, links, sessions
+from services.portal import access, links, passkeys, sessions
 
 router = APIRouter(route_class=AppRoute, prefix="/portal/{link_name}", include_in_schema=False)
 
@@ -113,12 +113,14 @@ def portal_page(
     )
 
 
-async def _sign_in(
+async def sign_in_as(
     request: Request,
     uow: UnitOfWork,
     practice: Practice,
     account: PortalAccount,
     acting_person_id: uuid.UUID | None,
+    *,
+    passkey_id: uuid.UUID | None = None,
 ) -> Response:
     now = now_of(request)
     token = await sessions.start(
@@ -128,6 +130,7 @@ async def _sign_in(
         now=now,
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
+        passkey_id=passkey_id,
     )
     account.last_sign_in_at = now
     response = redirect(request, f"{portal_base(practice)}/", "You are signed in.")
@@ -198,7 +201,9 @@ async def invitation_confirm(
     audit.actor_type, audit.actor_id = ActorType.portal, account.id
     audit.subject("portal_account", [account.id])
     people = await access.grants_of(uow, account.id)
-    return await _sign_in(request, uow, practice, account, people[0].person_id if people else None)
+    return await sign_in_as(
+        request, uow, practice, account, people[0].person_id if people else None
+    )
 
 
 # --- later sign-ins: an emailed link ---------------------------------------------------------
@@ -206,7 +211,26 @@ async def invitation_confirm(
 
 @router.get("/sign-in", name="portal.sign_in")
 async def sign_in_page(request: Request, uow: Uow, practice: PortalPractice) -> Response:
-    return portal_page(request, "portal/sign_in.html", practice, errors={}, email="")
+    return sign_in_form(request, practice)
+
+
+def sign_in_form(
+    request: Request,
+    practice: Practice,
+    *,
+    status: int = 200,
+    email: str = "",
+    errors: dict[str, str] | None = None,
+) -> Response:
+    return portal_page(
+        request,
+        "portal/sign_in.html",
+        practice,
+        status=status,
+        email=email,
+        errors=errors or {},
+        passkeys_on=relying_party(request) is not None,
+    )
 
 
 @router.post("/sign-in", name="portal.sign_in_send")
@@ -223,9 +247,8 @@ async def sign_in_send(
     ):
         raise TooManyAttempts("Too many sign-in requests from here. Try again in an hour.")
     if not EMAIL.match(email):
-        return portal_page(
+        return sign_in_form(
             request,
-            "portal/sign_in.html",
             practice,
             status=422,
             email=email,
@@ -297,7 +320,9 @@ async def sign_in_use(
     audit.actor_type, audit.actor_id = ActorType.portal, account.id
     audit.subject("portal_account", [account.id])
     people = await access.grants_of(uow, account.id)
-    return await _sign_in(request, uow, practice, account, people[0].person_id if people else None)
+    return await sign_in_as(
+        request, uow, practice, account, people[0].person_id if people else None
+    )
 
 
 # --- signed in -------------------------------------------------------------------------------
@@ -308,22 +333,51 @@ async def home(request: Request, uow: Uow, practice: PortalPractice, audit: Audi
     me = await portal_me(request, uow, practice, audit)
     if me is None:
         return redirect(request, f"{portal_base(practice)}/sign-in")
+    return await render_home(request, uow, practice, me, audit)
+
+
+async def render_home(
+    request: Request,
+    uow: UnitOfWork,
+    practice: Practice,
+    me: PortalMe,
+    audit: Any,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    passkey_name: str = "",
+) -> Response:
+    """The portal home: whom the account acts for, their to-do and done items, and the
+    account's passkeys (`errors["passkey"]` / `errors["name"]` beside the add button)."""
     if me.acting is not None:
         audit.subject("person", [me.acting.person_id])
     options = [(p.person_id, p.name) for p in me.people]
     entries = (
         await intake_items.items_for(uow, me.account.id, me.acting.person_id) if me.acting else []
     )
+    rp = relying_party(request)
     return portal_page(
         request,
         "portal/home.html",
         practice,
+        status=status,
         me=None,
         portal=me,
         people_options=options,
         todo=[e for e in entries if e.item.status != "done" and e.request.status == "open"],
         done=[e for e in entries if e.item.status == "done"],
+        passkeys_on=rp is not None,
+        passkeys=await passkeys.live_for(uow, me.account.id) if rp else [],
+        may_add_passkey=passkeys.may_add(me.session),
+        errors=errors or {},
+        passkey_name=passkey_name,
     )
+
+
+def relying_party(request: Request) -> passkeys.RelyingParty | None:
+    """The portal's WebAuthn relying party (APP_BASE_URL); None where browsers allow no
+    passkeys (an IP address): then no passkey control is shown."""
+    return passkeys.RelyingParty.of(request.app.state.settings.APP_BASE_URL)
 
 
 @router.post("/acting-for", name="portal.acting_for")

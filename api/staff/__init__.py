@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from api.portal import items as portal_items
 from api.portal import pages as portal_pages
+from api.portal import passkeys as portal_passkeys
 from api.routes import cases as cases_api
 from api.routes import people as people_api
 from api.routes import scheduling as scheduling_api
@@ -56,4 +57,5 @@ STAFF_ROUTERS: list[APIRouter] = [
     scheduling_api.router,
     portal_pages.router,
     portal_items.router,
+    portal_passkeys.router,
 ]

@@ -8,6 +8,7 @@ lock a colleague out (ASVS 6.1.1/6.3.1, NIST 800-63B §5.2.2). Documented thresh
 | account, any address (passwords) | 100 | 24 h | the account waits 15 min (NIST's cap) |
 | account (second-factor codes) | 10 | 15 min | codes for the account wait 15 min |
 | address (reset requests) | 20 | 1 h | reset requests from it wait 1 h |
+| address (portal passkey sign-in options) | 60 | 15 min | passkey sign-ins from it wait 15 min |
 
 - From the 5th password failure of a pair in its window, each further failure answers
   a little later (0.5 s more each time, at most 5 s): guessing slows down before the pause.
@@ -48,6 +49,7 @@ ADDRESS = Rule("address", 100, timedelta(minutes=15), timedelta(minutes=15))
 ACCOUNT = Rule("account", 100, timedelta(hours=24), timedelta(minutes=15))
 CODES = Rule("codes", 10, timedelta(minutes=15), timedelta(minutes=15))
 RESETS = Rule("resets", 20, timedelta(hours=1), timedelta(hours=1))
+PASSKEY_OPTIONS = Rule("passkeys", 60, timedelta(minutes=15), timedelta(minutes=15))
 KNOWN_FOR = timedelta(days=30)
 DELAY_FROM = 5
 DELAY_STEP_S = 0.5
@@ -134,11 +136,19 @@ class Throttle:
     # Password-reset requests, per address (they send mail).
     async def reset_requested(self, ip: str | None, now: datetime) -> bool:
         """Count one request; False when the address must wait."""
-        key = f"resets:{self._h('throttle-address', ip or '-')}"
+        return await self._count_request(RESETS, ip, now)
+
+    # Portal passkey sign-in options, per address (each stores a challenge).
+    async def passkey_options_requested(self, ip: str | None, now: datetime) -> bool:
+        """Count one request; False when the address must wait."""
+        return await self._count_request(PASSKEY_OPTIONS, ip, now)
+
+    async def _count_request(self, rule: Rule, ip: str | None, now: datetime) -> bool:
+        key = f"{rule.kind}:{self._h('throttle-address', ip or '-')}"
         async with self._sessionmaker() as session, session.begin():
             locks = await cross_practice.throttle_locks(session, [key])
             if any(lock > now for lock in locks):
                 return False
-            if await cross_practice.throttle_fail(session, key, now, RESETS.window) >= RESETS.limit:
-                await cross_practice.throttle_lock(session, key, now + RESETS.lock)
+            if await cross_practice.throttle_fail(session, key, now, rule.window) >= rule.limit:
+                await cross_practice.throttle_lock(session, key, now + rule.lock)
         return True

@@ -2,7 +2,9 @@
 the practice's portal path), idle timeout 15 minutes, absolute lifetime 12 hours. The
 cookie carries 256 random bits; the row stores their SHA-256. A session is found only
 within the practice the URL names. `acting_person_id` is whom the account acts for now
-(always one of its grants)."""
+(always one of its grants). `signed_in_with` is `link` (an invitation or emailed link) or
+`passkey` (`passkey_id` says which); only a link session may add a passkey (PORT-3), and
+removing a passkey ends the sessions it started."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ async def start(
     now: datetime,
     ip: str | None,
     user_agent: str | None,
+    passkey_id: uuid.UUID | None = None,
 ) -> str:
     assert uow.practice_id is not None
     token = new_token()
@@ -43,6 +46,8 @@ async def start(
             absolute_expires_at=now + ABSOLUTE,
             ip=ip,
             user_agent=(user_agent or "")[:300] or None,
+            signed_in_with="link" if passkey_id is None else "passkey",
+            passkey_id=passkey_id,
         )
     )
     await uow.session.flush()
