@@ -115,6 +115,7 @@ def build_registrations(deps: Deps) -> dict[TaskQueue, QueueRegistrations]:
             intake.send_intake_reminder,
             intake.open_intake_overdue,
             intake.finish_intake,
+            intake.cancel_intake,
         ],
         TaskQueue.stripe: [],
         TaskQueue.bulk: [],

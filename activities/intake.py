@@ -68,6 +68,12 @@ class IntakeActivities:
         return opened
 
     @activity.defn
+    async def cancel_intake(self, inp: IntakeStepInput) -> str:
+        """The run is being cancelled: the intake ends with it (close_run follows)."""
+        async with unit_of_work(self.sessionmaker, inp.practice_id, self.relay) as uow:
+            return await process.cancel(uow, inp.request_id, inp.at)
+
+    @activity.defn
     async def finish_intake(self, inp: IntakeStepInput) -> str:
         """The outcome applied; the last step: it closes the run in workflow_runs."""
         async with unit_of_work(self.sessionmaker, inp.practice_id, self.relay) as uow:

@@ -10,7 +10,9 @@ waiting) — and wait on a durable timer for the next of those, or for the `rows
 signal that every portal submission and staff change sends through the outbox. When the
 rows say the request is completed, cancelled or ended (case closed, participant left) it
 applies the outcome (`finish_intake`: onboarding complete, Intake pending → Active, the
-overdue task resolved, a review task for the provider) and ends.
+overdue task resolved, a review task for the provider) and ends. Cancelling the run
+(the workflow console's Cancel, a domain command) cancels an intake still open
+(`cancel_intake`) before the run closes: a request nobody drives must not stay open.
 
 Signals are hints, never data: one that arrives while a step runs makes the loop re-read
 at once, so nothing is missed; while the worker is down the portal and staff pages keep
@@ -66,6 +68,11 @@ class IntakeOnboardingWorkflow:
             return await self._onboard(inp)
         except (asyncio.CancelledError, ActivityError, ApplicationError) as err:
             status = "cancelled" if is_cancelled_exception(err) else "failed"
+            if status == "cancelled":  # from the workflow console: the intake ends with it
+                await workflow.execute_activity_method(
+                    IntakeActivities.cancel_intake, self._step(inp), **activity_options(inp.timing)
+                )
+                self._state = self._state.model_copy(update={"step": IntakeStep.cancelled})
             await workflow.execute_activity_method(
                 RunActivities.close_run,
                 CloseRun(practice_id=inp.practice_id, status=status, step=self._state.step),

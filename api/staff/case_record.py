@@ -133,6 +133,7 @@ async def case_context(
             "cancelled": "cancelled by the practice",
             "case_closed": "ended: the case closed",
             "participant_left": "ended: a participant left the case",
+            "portal_access_off": "ended: a recipient's portal access was turned off",
         },
         "mode_labels": MODE_LABELS,
         "kind_labels": KIND_LABELS,

@@ -15,6 +15,8 @@ Create Date: 2026-12-01 17:00:00
 - portal_sessions.signed_in_with: `link` (an invitation or an emailed sign-in link) or
   `passkey`, and `passkey_id`, which one. Only a session started by a link may add a
   passkey (PORT-3); removing a passkey ends the sessions it started (a lost phone).
+- intake_requests.end_reason may also be `portal_access_off`: staff turned a recipient's
+  portal access off in the case, so their items are out of reach and the intake ends.
 """
 
 from collections.abc import Sequence
@@ -111,8 +113,23 @@ def upgrade() -> None:
         " WHERE passkey_id IS NOT NULL AND revoked_at IS NULL"
     )
 
+    op.execute(
+        "ALTER TABLE intake_requests DROP CONSTRAINT intake_requests_end_reason_check,"
+        " ADD CONSTRAINT intake_requests_end_reason_check CHECK (end_reason IN"
+        " ('cancelled', 'case_closed', 'participant_left', 'portal_access_off'))"
+    )
+
 
 def downgrade() -> None:
+    op.execute(
+        "UPDATE intake_requests SET end_reason = 'participant_left'"
+        " WHERE end_reason = 'portal_access_off'"
+    )
+    op.execute(
+        "ALTER TABLE intake_requests DROP CONSTRAINT intake_requests_end_reason_check,"
+        " ADD CONSTRAINT intake_requests_end_reason_check CHECK (end_reason IN"
+        " ('cancelled', 'case_closed', 'participant_left'))"
+    )
     op.execute(
         "ALTER TABLE portal_sessions DROP COLUMN IF EXISTS passkey_id,"
         " DROP COLUMN IF EXISTS signed_in_with"

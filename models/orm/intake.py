@@ -26,6 +26,7 @@ class EndReason(StrEnum):
     cancelled = "cancelled"
     case_closed = "case_closed"
     participant_left = "participant_left"
+    portal_access_off = "portal_access_off"  # staff turned a recipient's portal access off
 
 
 class ItemStatus(StrEnum):

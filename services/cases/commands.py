@@ -351,7 +351,8 @@ async def add_participant(
 
 
 async def _intake(uow: UnitOfWork, case: Case) -> None:
-    """An open intake ends when its case closes or a recipient leaves (services.intake)."""
+    """An open intake ends when its case closes, a recipient leaves or loses portal access
+    in the case (services.intake)."""
     from services.intake.changes import case_changed  # (intake builds on cases)
 
     await case_changed(uow, case.id, datetime.now(UTC))
@@ -484,6 +485,7 @@ async def update_participant(
         raise InvalidInput("The participant was not changed", field_errors=errors)
     if role is not None:
         row.role = role
+    access_withdrawn = portal_access is False and row.portal_access
     if portal_access is not None:
         row.portal_access = portal_access
     if reminder_preference is not None:
@@ -491,6 +493,8 @@ async def update_participant(
     if onboarding_state is not None:
         row.onboarding_state = onboarding_state
     await uow.session.flush()
+    if access_withdrawn:
+        await _intake(uow, case)
     return row
 
 

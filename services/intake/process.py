@@ -86,8 +86,9 @@ def end(request: IntakeRequest, reason: EndReason, now: datetime) -> None:
 async def ending_reason(
     uow: UnitOfWork, request: IntakeRequest, recipients: list[IntakeRecipient] | None = None
 ) -> EndReason | None:
-    """Why an open request can no longer complete: its case closed, or a recipient is no
-    longer a participant (staff send a new intake to those who remain)."""
+    """Why an open request can no longer complete: its case closed, a recipient is no
+    longer a participant (staff send a new intake to those who remain), or staff turned a
+    recipient's portal access off in the case (their items are out of reach)."""
     case = await uow.session.scalar(
         select(Case).where(Case.practice_id == uow.practice_id, Case.id == request.case_id)
     )
@@ -96,17 +97,20 @@ async def ending_reason(
     if recipients is None:
         recipients = await _recipients(uow, request.id)
     wanted = {r.person_id for r in recipients}
-    current = set(
-        await uow.session.scalars(
-            select(Participant.person_id).where(
-                Participant.practice_id == uow.practice_id,
-                Participant.case_id == request.case_id,
-                Participant.person_id.in_(wanted),
-                Participant.left_on.is_(None),
-            )
+    rows = await uow.session.execute(
+        select(Participant.person_id, Participant.portal_access).where(
+            Participant.practice_id == uow.practice_id,
+            Participant.case_id == request.case_id,
+            Participant.person_id.in_(wanted),
+            Participant.left_on.is_(None),
         )
     )
-    return EndReason.participant_left if wanted - current else None
+    current: dict[uuid.UUID, bool] = {row.person_id: row.portal_access for row in rows}
+    if wanted - set(current):
+        return EndReason.participant_left
+    if not all(current.values()):  # their items are out of reach in the portal now
+        return EndReason.portal_access_off
+    return None
 
 
 async def check(uow: UnitOfWork, request_id: uuid.UUID, at: datetime) -> IntakeView:
@@ -266,6 +270,20 @@ async def open_overdue(uow: UnitOfWork, request_id: uuid.UUID, at: datetime) -> 
         request.overdue_at = at
     await uow.session.flush()
     return True
+
+
+async def cancel(uow: UnitOfWork, request_id: uuid.UUID, at: datetime) -> str:
+    """The run was cancelled from the workflow console (a domain command): an intake still
+    open is cancelled — with nothing left to remind or to notice completion, an open
+    request would wait forever on the case record — and finished like a staff cancel.
+    One that reached its outcome meanwhile keeps it. Returns the status."""
+    request = await _request(uow, request_id)
+    if request is None:
+        return "missing"
+    if request.status == IntakeStatus.open:
+        end(request, EndReason.cancelled, at)
+        await uow.session.flush()
+    return await finish(uow, request_id, at)
 
 
 async def finish(uow: UnitOfWork, request_id: uuid.UUID, at: datetime) -> str:

@@ -379,6 +379,17 @@ async def intake_resent_then_cancelled(
     return handle
 
 
+async def intake_run_cancelled(
+    env: WorkflowEnvironment, sm: SessionMaker, relay: OutboxRelay
+) -> Handle:
+    """Cancelled from the workflow console on day 3: the open intake is cancelled with it."""
+    _, _, handle = await _intake_sent(env, sm, relay)
+    await env.sleep(timedelta(days=3))
+    await handle.cancel()
+    await env.sleep(timedelta(minutes=1))
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "system_check/checks_database": system_check,
     "practice_welcome/nudged": welcome_nudged,
@@ -392,6 +403,7 @@ SCENARIOS: dict[str, Scenario] = {
     "notice_dispatch/practice_gone": notices_practice_gone,
     "intake_onboarding/reminded_overdue_completed": intake_completed,
     "intake_onboarding/resent_then_cancelled": intake_resent_then_cancelled,
+    "intake_onboarding/run_cancelled": intake_run_cancelled,
 }
 
 

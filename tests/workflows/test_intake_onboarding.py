@@ -28,7 +28,7 @@ from core.errors import InvalidInput
 from models.contracts.common import TaskQueue
 from models.contracts.intake import INTAKE_WORKFLOW, IntakeStep, intake_workflow_id
 from models.orm.case import Case
-from services.cases.commands import close_case
+from services.cases.commands import close_case, update_participant
 from services.intake import changes, items
 from services.intake.requests import Packet, send_packet
 from services.outbox.relay import OutboxRelay
@@ -317,6 +317,53 @@ class TestIntakeOnboarding:
         assert (await handle2.result())["step"] == IntakeStep.ended
         assert one(db, "SELECT status, end_reason FROM intake_requests WHERE id = %s",
                    request2) == ("ended", "case_closed")  # fmt: skip
+
+    async def test_turning_portal_access_off_ends_the_intake(
+        self, ts_env: WorkflowEnvironment, ts_worker: Worker, sessionmaker: SessionMaker,
+        crew: Crew, db: Database,
+    ) -> None:  # fmt: skip
+        notice = library_id(db, crew, "privacy_notice")
+        case, hal = await client_case(sessionmaker, crew, db, "Hal")
+        request_id, handle = await send(ts_env, sessionmaker, db, crew, case, hal, notice)
+        await until(lambda: _waiting(handle))
+        async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+            c = await uow.session.get(Case, case)
+            assert c is not None
+            await update_participant(uow, c, hal, portal_access=True)  # no change: still open
+        assert one(db, "SELECT status FROM intake_requests WHERE id = %s", request_id) == "open"
+        async with unit_of_work(sessionmaker, crew.practice_id) as uow:
+            c = await uow.session.get(Case, case)
+            assert c is not None
+            await update_participant(uow, c, hal, portal_access=False)
+        await relay_pending(ts_env, sessionmaker, db)
+        assert (await handle.result())["step"] == IntakeStep.ended
+        assert one(db, "SELECT status, end_reason FROM intake_requests WHERE id = %s",
+                   request_id) == ("ended", "portal_access_off")  # fmt: skip
+        assert one(db, "SELECT onboarding_state FROM case_participants WHERE person_id = %s",
+                   hal) == "not_started"  # fmt: skip
+
+    async def test_cancelling_the_run_cancels_the_open_intake(
+        self, ts_env: WorkflowEnvironment, ts_worker: Worker, sessionmaker: SessionMaker,
+        crew: Crew, db: Database,
+    ) -> None:  # fmt: skip
+        # The workflow console's Cancel: no open request is left behind without its process.
+        notice = library_id(db, crew, "privacy_notice")
+        case, gus = await client_case(sessionmaker, crew, db, "Gus")
+        request_id, handle = await send(ts_env, sessionmaker, db, crew, case, gus, notice)
+        await until(lambda: _waiting(handle))
+        await ts_env.sleep(8 * DAY)
+        await until(lambda: _async("intake_overdue" in tasks(db, request_id)))
+        await handle.cancel()
+        with pytest.raises(Exception):  # noqa: B017, PT011 - WorkflowFailureError(cancelled)
+            await handle.result()
+        assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+        assert one(db, "SELECT status, end_reason FROM intake_requests WHERE id = %s",
+                   request_id) == ("cancelled", "cancelled")  # fmt: skip
+        assert tasks(db, request_id)["intake_overdue"][0] == "done"
+        assert one(db, "SELECT onboarding_state FROM case_participants WHERE person_id = %s",
+                   gus) == "not_started"  # fmt: skip
+        assert one(db, "SELECT status FROM workflow_runs WHERE workflow_id = %s",
+                   handle.id) == "cancelled"  # fmt: skip
 
     async def test_the_portal_saves_while_the_worker_is_down(
         self, ts_env: WorkflowEnvironment, sessionmaker: SessionMaker, crew: Crew, db: Database,
