@@ -6,6 +6,8 @@ Decisions (the spec says only "optional passkeys, enrolled after a full-link sig
   (`portal_sessions.signed_in_with = 'link'`). A session started by a passkey lists and
   removes passkeys but cannot add another one (re-authentication before changing a
   credential, ASVS 7.5.1): a borrowed, unlocked phone does not become a second key.
+  A link session may add one for its whole life (15 minutes idle, 12 hours at most): no
+  shorter freshness window, since a client often adds a passkey after finishing forms.
 - **What kind:** discoverable credentials with user verification required (a PIN,
   fingerprint or face on the device). The passkey then stands in for the emailed link on
   its own, so the portal signs in without typing an address. The user handle is the
