@@ -15,7 +15,6 @@ by services.cases).
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -37,7 +36,7 @@ from services import library
 from services.intake import signal
 from services.intake.items import settle
 from services.intake.process import end, ending_reason
-from services.intake.requests import generated_bodies
+from services.intake.requests import generated_bodies, new_item
 from services.practices import get_practice
 
 
@@ -147,22 +146,11 @@ async def add_item(
     assert uow.practice_id is not None
     for recipient in fresh:
         bodies = await generated_bodies(uow, case, [(item, version.id)], today, recipient.person_id)
-        body = bodies.get(item.id)
-        uow.session.add(
-            IntakeItem(
-                id=uuid.uuid4(),
-                practice_id=uow.practice_id,
-                request_id=request.id,
-                recipient_id=recipient.id,
-                library_item_id=item.id,
-                version_id=version.id,
-                position=int(last or 0) + 1,
-                status=ItemStatus.pending,
-                updated_at=now,
-                body_markdown=body,
-                body_sha256=None if body is None else hashlib.sha256(body.encode()).digest(),
-            )
+        row = new_item(
+            request, recipient, item.id, version.id, int(last or 0) + 1, bodies.get(item.id)
         )
+        row.updated_at = now
+        uow.session.add(row)
         if recipient.completed_at is not None:
             recipient.invite_requested_at = now  # they had finished: tell them there is more
         await uow.session.flush()

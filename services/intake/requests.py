@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from core.db import UnitOfWork
-from core.errors import Conflict, InvalidInput, NotFound
-from models.orm.case import Case, CaseKind, CaseStatus, OnboardingState, Participant
+from core.errors import Conflict, InvalidInput
+from models.orm.case import Case, CaseKind, CaseStatus, OnboardingState
 from models.orm.intake import IntakeItem, IntakeRecipient, IntakeRequest, IntakeStatus, ItemStatus
 from models.orm.library import LibraryItem, LibraryVersion
 from models.orm.person import Lifecycle, Person
@@ -87,16 +87,7 @@ async def send_packet(
     uow.session.add(request)
     await uow.session.flush()
     for person_id in dict.fromkeys(packet.person_ids):
-        participant = await uow.session.scalar(
-            select(Participant).where(
-                Participant.practice_id == uow.practice_id,
-                Participant.case_id == case.id,
-                Participant.person_id == person_id,
-                Participant.left_on.is_(None),
-            )
-        )
-        if participant is None:
-            raise NotFound("No such participant")
+        participant = await access.current_participant(uow, case.id, person_id)
         recipients = await access.invite(
             uow,
             participant,
@@ -119,18 +110,7 @@ async def send_packet(
         bodies = await generated_bodies(uow, case, chosen, today, person_id)
         for n, (item, version_id) in enumerate(chosen):
             uow.session.add(
-                IntakeItem(
-                    id=uuid.uuid4(),
-                    practice_id=uow.practice_id,
-                    request_id=request.id,
-                    recipient_id=recipient.id,
-                    library_item_id=item.id,
-                    version_id=version_id,
-                    position=n,
-                    status=ItemStatus.pending,
-                    body_markdown=bodies.get(item.id),
-                    body_sha256=_sha(bodies.get(item.id)),
-                )
+                new_item(request, recipient, item.id, version_id, n, bodies.get(item.id))
             )
         participant.onboarding_state = OnboardingState.invited
         person = await uow.session.get(Person, person_id)
@@ -186,8 +166,28 @@ async def generated_bodies(
     return out
 
 
-def _sha(body: str | None) -> bytes | None:
-    return None if body is None else hashlib.sha256(body.encode()).digest()
+def new_item(
+    request: IntakeRequest,
+    recipient: IntakeRecipient,
+    item_id: uuid.UUID,
+    version_id: uuid.UUID,
+    position: int,
+    body: str | None,
+) -> IntakeItem:
+    """A pending checklist row; a generated document keeps its text and that text's
+    SHA-256 (what the client reads is what is hashed)."""
+    return IntakeItem(
+        id=uuid.uuid4(),
+        practice_id=request.practice_id,
+        request_id=request.id,
+        recipient_id=recipient.id,
+        library_item_id=item_id,
+        version_id=version_id,
+        position=position,
+        status=ItemStatus.pending,
+        body_markdown=body,
+        body_sha256=None if body is None else hashlib.sha256(body.encode()).digest(),
+    )
 
 
 @dataclass(frozen=True)

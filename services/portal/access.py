@@ -91,6 +91,24 @@ async def _grant(
         )
 
 
+async def current_participant(
+    uow: UnitOfWork, case_id: uuid.UUID, person_id: uuid.UUID
+) -> Participant:
+    """The person's current (not departed) participation in the case: whom an invitation
+    or an intake may be sent to. Anyone else is a 404."""
+    participant = await uow.session.scalar(
+        select(Participant).where(
+            Participant.practice_id == uow.practice_id,
+            Participant.case_id == case_id,
+            Participant.person_id == person_id,
+            Participant.left_on.is_(None),
+        )
+    )
+    if participant is None:
+        raise NotFound("No such participant")
+    return participant
+
+
 async def invite(
     uow: UnitOfWork,
     participant: Participant,

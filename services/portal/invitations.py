@@ -10,11 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from core.db import UnitOfWork
-from core.errors import NotFound
-from models.orm.case import Case, Participant
+from models.orm.case import Case
 from models.orm.portal import PortalLinkPurpose
 from services.mail.outbox import queue_mail
 from services.portal import access, links
@@ -42,16 +39,7 @@ async def invite_participant(
     age_of_consent: int,
     base_url: str,
 ) -> Sent:
-    participant = await uow.session.scalar(
-        select(Participant).where(
-            Participant.practice_id == uow.practice_id,
-            Participant.case_id == case.id,
-            Participant.person_id == person_id,
-            Participant.left_on.is_(None),
-        )
-    )
-    if participant is None:
-        raise NotFound("No such participant")
+    participant = await access.current_participant(uow, case.id, person_id)
     practice = await get_practice(uow)
     recipients = await access.invite(
         uow, participant, today=today, age_of_consent=age_of_consent, staff_id=staff_id
